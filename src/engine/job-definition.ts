@@ -1,0 +1,102 @@
+/**
+ * The declarative way to write a job: one module per topic exporting
+ * `defineJob({...})`. The definition is plain data plus small pure functions; the
+ * engine compiles it (engine/compile-job.ts) into the DataStream graph
+ * source → decode → filter → project → enrich → toGraph → keyBy(identity) → dedup → sinks.
+ *
+ * Typed end to end: `E` is the decoded event, `P` the projection, `R` the enriched
+ * record; a misspelled field in any step is a compile error.
+ *
+ * @example
+ * interface Login { accountId: string; deviceId: string; ts: number; ip: string }
+ * export default defineJob({
+ *   topic: 'login-events',
+ *   value: { format: 'avro', schema: loginSchema } as ValueFormat<Login>,
+ *   eventTime: 'ts',
+ *   filter: (e) => e.accountId !== '',
+ *   project: (e) => ({ accountId: e.accountId, deviceId: e.deviceId, ts: e.ts }),
+ *   graph: loginGraph,
+ *   toGraph: (e, g) => {
+ *     g.node('account', e.accountId, {})
+ *     g.edge('logged_in_from', { type: 'account', id: e.accountId }, { type: 'device', id: e.deviceId }, {})
+ *   },
+ *   dedup: { windowMs: 5_000 },
+ * })
+ */
+import type { GraphSchema } from '../graph/schema.ts'
+import type { NodeRef, Properties } from '../graph/model.ts'
+
+/** How the topic's values are encoded. The schema is an Avro schema (avsc JSON form). */
+export type ValueFormat<E> =
+  | { readonly format: 'avro'; readonly schema: object; readonly __event?: E }
+  | { readonly format: 'json'; readonly __event?: E }
+
+/** Keys of `T` whose values are numbers (candidate event-time fields). */
+export type NumericKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T] & string
+
+/** A keyed lookup table loaded from a JSON or JSON-lines file, reloaded when the file changes. */
+export interface SideInputSpec<V> {
+  /** File path, relative to the job's side-input directory (or absolute). */
+  readonly path: string
+  /** Field of each row that is its key. */
+  readonly key: keyof V & string
+  readonly __row?: V
+}
+
+export type SideInputLookups<S> = {
+  readonly [N in keyof S]: S[N] extends SideInputSpec<infer V> ? (key: string) => V | undefined : never
+}
+
+export interface EnrichSpec<P, R, S extends Record<string, SideInputSpec<any>>> {
+  readonly sideInputs: S
+  /** Pure function of the record and the current side-input contents. */
+  readonly apply: (record: P, lookup: SideInputLookups<S>) => R
+}
+
+/** What `toGraph` uses to emit primitives; event time defaults to the record's. */
+export interface GraphBuilder {
+  node(type: string, id: string, properties: Properties, eventTime?: number): void
+  edge(type: string, src: NodeRef, dst: NodeRef, properties: Properties, eventTime?: number): void
+}
+
+export interface WatermarkSpec {
+  /** Bounded out-of-orderness per source partition. Default 2 000 ms. */
+  readonly maxOutOfOrdernessMs?: number
+  /** A partition with no record for this long stops holding the watermark back. Default 10 000 ms. */
+  readonly idleTimeoutMs?: number
+  /** Records this far behind the watermark are still admitted; later ones go to the late side output. Default 0. */
+  readonly allowedLatenessMs?: number
+}
+
+export interface JobDefinition<E = any, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, SideInputSpec<any>>> {
+  /** Kafka topic; also the job's name and the id prefix of its operators. */
+  readonly topic: string
+  readonly description?: string
+  readonly value: ValueFormat<E>
+  /** Field holding the event time, epoch milliseconds. */
+  readonly eventTime: NumericKeys<E>
+  readonly watermark?: WatermarkSpec
+  readonly filter?: (event: E) => boolean
+  readonly project?: (event: E) => P
+  readonly enrich?: EnrichSpec<P, R, S>
+  /** Node and edge types this job produces. */
+  readonly graph: GraphSchema
+  readonly toGraph: (record: R, graph: GraphBuilder) => void
+  /** Dedup window; default 5 000 ms. */
+  readonly dedup?: { readonly windowMs?: number }
+}
+
+/**
+ * Declares a job. Returns the definition unchanged; exists for type inference.
+ * Note: `project` defaults to identity, `enrich` too, so P and R default to E.
+ */
+export function defineJob<E, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, never>>(
+  definition: JobDefinition<E, P, R, S>,
+): JobDefinition<E, P, R, S> {
+  return definition
+}
+
+/** Declares a side input for `enrich`. */
+export function sideInput<V>(spec: { path: string; key: keyof V & string }): SideInputSpec<V> {
+  return spec as SideInputSpec<V>
+}

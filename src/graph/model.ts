@@ -1,0 +1,45 @@
+/**
+ * The property graph that jobs produce and the KV layer stores.
+ *
+ * A node is identified by (type, id); an edge by (type, source node, destination node).
+ * Properties are flat JSON-compatible values. `eventTime` is the time of the event that
+ * last set them; stores use it for last-writer-wins, so replays never roll data back.
+ *
+ * @example
+ * const account: GraphNode = { kind: 'node', type: 'account', id: 'a1', properties: { plan: 'premium' }, eventTime: 1_700_000_000_000 }
+ * const edge: GraphEdge = { kind: 'edge', type: 'has_profile', src: { type: 'account', id: 'a1' }, dst: { type: 'profile', id: 'p1' }, properties: {}, eventTime: 1_700_000_000_000 }
+ */
+
+export type PropertyValue = string | number | boolean | null
+export type Properties = Readonly<Record<string, PropertyValue>>
+
+export interface NodeRef {
+  readonly type: string
+  readonly id: string
+}
+
+export interface GraphNode {
+  readonly kind: 'node'
+  readonly type: string
+  readonly id: string
+  readonly properties: Properties
+  readonly eventTime: number
+}
+
+export interface GraphEdge {
+  readonly kind: 'edge'
+  readonly type: string
+  readonly src: NodeRef
+  readonly dst: NodeRef
+  readonly properties: Properties
+  readonly eventTime: number
+}
+
+export type GraphPrimitive = GraphNode | GraphEdge
+
+/** The identity a primitive is deduplicated and stored under: `n|type|id` or `e|type|srcType|srcId|dstType|dstId`. */
+export function identityOf(p: GraphPrimitive): string {
+  return p.kind === 'node'
+    ? `n|${p.type}|${p.id}`
+    : `e|${p.type}|${p.src.type}|${p.src.id}|${p.dst.type}|${p.dst.id}`
+}

@@ -1,0 +1,59 @@
+/**
+ * Declared shape of a graph: node types and edge mappings with typed properties.
+ * Jobs declare the part they produce; the KV layer validates writes against it and
+ * keeps a reverse adjacency list for two-directional edge types.
+ *
+ * @example
+ * const schema = defineGraphSchema({
+ *   nodes: { account: { properties: { plan: 'string?' } }, profile: { properties: {} } },
+ *   edges: { has_profile: { from: 'account', to: 'profile', direction: 'both', properties: {} } },
+ * })
+ */
+
+/** Property type; a trailing `?` makes the property optional. */
+export type PropertyType =
+  | 'string' | 'number' | 'boolean' | 'timestamp'
+  | 'string?' | 'number?' | 'boolean?' | 'timestamp?'
+
+export interface NodeTypeDecl {
+  readonly properties: Readonly<Record<string, PropertyType>>
+  readonly description?: string
+}
+
+export interface EdgeTypeDecl {
+  readonly from: string
+  readonly to: string
+  /** 'out' keeps only source → destinations; 'both' also keeps destination → sources. */
+  readonly direction: 'out' | 'both'
+  readonly properties: Readonly<Record<string, PropertyType>>
+  readonly description?: string
+}
+
+export interface GraphSchema {
+  readonly nodes: Readonly<Record<string, NodeTypeDecl>>
+  readonly edges: Readonly<Record<string, EdgeTypeDecl>>
+}
+
+/** Identity helper that keeps literal types and checks the shape. */
+export function defineGraphSchema<S extends GraphSchema>(schema: S): S {
+  return schema
+}
+
+/** Union of several schemas (e.g. of all jobs); a type declared twice must be declared the same way. */
+export function mergeGraphSchemas(...schemas: readonly GraphSchema[]): GraphSchema {
+  const nodes: Record<string, NodeTypeDecl> = {}
+  const edges: Record<string, EdgeTypeDecl> = {}
+  for (const s of schemas) {
+    for (const [name, decl] of Object.entries(s.nodes)) {
+      const prev = nodes[name]
+      if (prev && JSON.stringify(prev) !== JSON.stringify(decl)) throw new Error(`node type "${name}" is declared twice with different properties`)
+      nodes[name] = decl
+    }
+    for (const [name, decl] of Object.entries(s.edges)) {
+      const prev = edges[name]
+      if (prev && JSON.stringify(prev) !== JSON.stringify(decl)) throw new Error(`edge type "${name}" is declared twice differently`)
+      edges[name] = decl
+    }
+  }
+  return { nodes, edges }
+}
