@@ -1,0 +1,75 @@
+/**
+ * Compiles a declarative job (defineJob) into a DataStream job graph:
+ *
+ *   source → filter → project → enrich → to-graph → dedup (keyBy identity) → sinks
+ *
+ * Operator ids are fixed names (`source`, `filter`, `project`, `enrich`, `to-graph`,
+ * `dedup`, then each sink's id), so state stays addressable when a job changes.
+ *
+ * @example
+ * const graph = compileJob(loginJob, { source, decode, graphSinks: [kvSink] })
+ * describeJob(loginJob) // [{ id: 'source', kind: 'source', ... }, { id: 'filter', ... }, ...]
+ */
+import type { Sink, Source } from './connector.ts'
+import { StreamEnvironment, describeGraph, type JobGraph, type OperatorDescription } from './datastream.ts'
+import type { JobDefinition } from './job-definition.ts'
+import type { Decoder } from './run-options.ts'
+import { operatorId } from './types.ts'
+import type { GraphPrimitive } from '../graph/model.ts'
+
+export const DEFAULT_DEDUP_WINDOW_MS = 5_000
+
+export interface JobIo<E> {
+  readonly source: Source<unknown>
+  readonly decode: Decoder<E>
+  readonly graphSinks: readonly Sink<GraphPrimitive>[]
+}
+
+export function compileJob<E, P, R>(job: JobDefinition<E, P, R, any>, io: JobIo<E>): JobGraph {
+  const env = new StreamEnvironment(job.topic)
+  const field = job.eventTime
+  const events = env.fromSource<E>(io.source, {
+    id: 'source',
+    decode: io.decode,
+    eventTime: (e) => (e as Record<string, unknown>)[field] as number,
+    eventTimeField: field,
+    ...(job.watermark ? { watermark: job.watermark } : {}),
+  })
+  const filtered = job.filter ? events.filter(job.filter, 'filter', 'filter: drop records the job does not want') : events
+  const projected = job.project ? filtered.map(job.project, 'project', 'project: keep the fields the graph needs') : (filtered as unknown as typeof filtered)
+  const enriched = job.enrich ? projected.enrich(job.enrich as never, 'enrich') : projected
+  const primitives = enriched.toGraph(job.toGraph as never, 'to-graph')
+  const deduped = primitives.dedup(job.dedup?.windowMs ?? DEFAULT_DEDUP_WINDOW_MS, 'dedup')
+  for (const sink of io.graphSinks) deduped.sinkTo(sink, sink.id)
+  return env.build()
+}
+
+const placeholderSource: Source<unknown> = {
+  id: operatorId('kafka'),
+  async open() {},
+  async poll() {
+    return { records: [], end: true }
+  },
+  positions: () => ({}),
+  async close() {},
+}
+
+const placeholderSink: Sink<GraphPrimitive> = {
+  id: operatorId('graph-sink'),
+  async open() {},
+  write() {},
+  backpressured: false,
+  async drain() {},
+  async flush() {},
+  async close() {},
+}
+
+/** The compiled operator graph of a job, for `rdg-job describe`. */
+export function describeJob(job: JobDefinition<any, any, any, any>, io?: Partial<JobIo<unknown>>): OperatorDescription[] {
+  const graph = compileJob(job, {
+    source: io?.source ?? placeholderSource,
+    decode: io?.decode ?? ((raw) => raw),
+    graphSinks: io?.graphSinks ?? [placeholderSink],
+  })
+  return describeGraph(graph)
+}

@@ -1,0 +1,63 @@
+/**
+ * The internal operator contract the runtime executes. Operators work on whole
+ * micro-batches: `processBatch` reads an input batch and appends to an output batch,
+ * synchronously. A keyed operator first gets `prepareBatch`, its one chance per batch to
+ * await I/O (loading the batch's keys from RocksDB); it returns null when nothing needs
+ * loading, so the runtime skips the await.
+ *
+ * The set of operator kinds is closed (`OperatorKind`), so a job graph is plain data
+ * the CLI can print. Built-in operators live in operators/, one per file.
+ *
+ * @example
+ * const upper: StreamOperator = {
+ *   id: operatorId('upper'), kind: 'map', description: 'to upper case',
+ *   async open() {},
+ *   processBatch(input, out) { for (let i = 0; i < input.length; i++) out.push(String(input.values[i]).toUpperCase(), input.timestamps[i]!) },
+ * }
+ */
+import type { Clock } from './clock.ts'
+import type { DeadLetter } from './connector.ts'
+import type { OutputTag } from './elements.ts'
+import type { RecordBatch } from './record-batch.ts'
+import type { OperatorId } from './types.ts'
+import type { KeyedStateBackend } from '../state/types.ts'
+
+export type OperatorKind = 'source' | 'filter' | 'map' | 'flatMap' | 'enrich' | 'keyBy' | 'process' | 'sink'
+
+/** Where an operator sends side-output records (late data, dead letters, user tags). */
+export interface SideOutputs {
+  emit<T>(tag: OutputTag<T>, value: T, timestamp: number): void
+  deadLetter(letter: DeadLetter): void
+}
+
+/** What the runtime hands an operator when it opens. */
+export interface OperatorRuntime {
+  readonly jobName: string
+  readonly clock: Clock
+  readonly state: KeyedStateBackend
+  /** Directory that relative side-input paths resolve against. */
+  readonly sideInputDir: string
+  /** The job's current event-time watermark. */
+  currentWatermark(): number
+}
+
+export interface StreamOperator {
+  readonly id: OperatorId
+  readonly kind: OperatorKind
+  /** One line for `rdg-job describe`. */
+  readonly description: string
+  /** Set for keyed operators: how the key is taken from a record. */
+  readonly keyed?: boolean
+
+  open(runtime: OperatorRuntime): Promise<void>
+  /** Loads what `processBatch` will touch; null when there is nothing to await. */
+  prepareBatch?(input: RecordBatch): Promise<void> | null
+  processBatch(input: RecordBatch, out: RecordBatch, side: SideOutputs): void
+  /** Loads what `advanceTime` will touch (the keys of due timers); null when nothing is due. */
+  prepareTime?(watermark: number, processingTime: number): Promise<void> | null
+  /** Fires event-time timers <= watermark and processing-time timers <= processingTime. */
+  advanceTime?(watermark: number, processingTime: number, out: RecordBatch, side: SideOutputs): void
+  /** Called at each batch boundary (e.g. to reload side inputs that changed). */
+  onBatchBoundary?(): void
+  close?(): Promise<void>
+}
