@@ -1,0 +1,170 @@
+import { mkdtempSync, readdirSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../../src/engine/clock.ts'
+import type { DeadLetter, Sink } from '../../src/engine/connector.ts'
+import { defineJob, type ValueFormat } from '../../src/engine/job-definition.ts'
+import { runJob } from '../../src/engine/run-job.ts'
+import { ABORT, TestSource, type TestElement } from '../../src/engine/testing/test-source.ts'
+import { CollectingSink } from '../../src/engine/testing/collecting-sink.ts'
+import { identityOf, type GraphPrimitive } from '../../src/graph/model.ts'
+
+interface View {
+  account: string
+  title: string
+  ts: number
+  position: number
+  noise?: string
+}
+
+const viewJob = defineJob({
+  topic: 'views',
+  value: { format: 'json' } as ValueFormat<View>,
+  eventTime: 'ts',
+  watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000 },
+  filter: (e) => e.account !== 'bot',
+  project: (e) => ({ account: e.account, title: e.title, ts: e.ts, position: e.position }),
+  graph: { nodes: { account: { properties: {} }, title: { properties: {} } }, edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: { position: 'number' } } } },
+  toGraph: (e, g) => {
+    if (e.title === 'explode') throw new Error('no such title')
+    g.node('account', e.account, {})
+    g.node('title', e.title, {})
+    g.edge('watched', { type: 'account', id: e.account }, { type: 'title', id: e.title }, { position: e.position })
+  },
+  dedup: { windowMs: 1_000 },
+})
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'rdg-exec-'))
+
+function finalContents(sink: CollectingSink<GraphPrimitive>): Record<string, GraphPrimitive> {
+  // what an idempotent last-writer-wins store ends up holding
+  const out: Record<string, GraphPrimitive> = {}
+  for (const { value } of sink.received) {
+    const id = identityOf(value)
+    const prev = out[id]
+    if (!prev || value.eventTime >= prev.eventTime) out[id] = value
+  }
+  return out
+}
+
+function views(n: number): View[] {
+  const out: View[] = []
+  for (let i = 0; i < n; i++) out.push({ account: `a${i % 7}`, title: `t${i % 3}`, ts: 1_000 + i * 50 - (i % 4) * 30, position: i, noise: 'x' })
+  return out
+}
+
+async function run(elements: TestElement<unknown>[], options: { dir?: string; backend?: 'heap' | 'rocksdb'; sink?: CollectingSink<GraphPrimitive>; dlq?: CollectingSink<DeadLetter>; batchSize?: number } = {}) {
+  const sink = options.sink ?? new CollectingSink<GraphPrimitive>('graph')
+  const dlq = options.dlq ?? new CollectingSink<DeadLetter>('dlq')
+  const dir = options.dir ?? dataDir()
+  const handle = runJob(viewJob, {
+    source: new TestSource('views', elements),
+    decode: (raw) => (typeof raw === 'string' ? (JSON.parse(raw) as View) : (raw as View)),
+    graphSinks: [sink],
+    deadLetterSink: dlq,
+    dataDir: dir,
+    state: { backend: options.backend ?? 'heap' },
+    checkpoint: { intervalMs: 1_000 },
+    batchSize: options.batchSize ?? 10,
+    clock: new ManualClock(0),
+  })
+  return { handle, sink, dlq, dir }
+}
+
+describe('executor', () => {
+  it('runs source → filter → project → toGraph → dedup → sink and flushes everything at end of input', async () => {
+    const input = [...views(40), { account: 'bot', title: 't1', ts: 3_000, position: 0 }]
+    const { handle, sink } = await run(input)
+    const result = await handle.done
+    expect(result.reason).toBe('end-of-input')
+    expect(result.metrics.recordsIn).toBe(41)
+    expect(result.metrics.filtered).toBe(1)
+    expect(result.metrics.primitivesBeforeDedup).toBe(120)
+    expect(result.metrics.primitivesAfterDedup).toBe(sink.received.length)
+    expect(result.metrics.primitivesAfterDedup).toBeLessThan(120)
+    const contents = finalContents(sink)
+    expect(Object.keys(contents).sort()).toEqual(
+      ['n|account|a0', 'n|account|a1', 'n|account|a2', 'n|account|a3', 'n|account|a4', 'n|account|a5', 'n|account|a6', 'n|title|t0', 'n|title|t1', 'n|title|t2'].concat(
+        Array.from({ length: 21 }, (_, i) => `e|watched|account|a${i % 7}|title|t${i % 3}`),
+      ).filter((v, i, a) => a.indexOf(v) === i).sort(),
+    )
+    expect(sink.flushes).toBeGreaterThan(0)
+  })
+
+  it('sends undecodable records, missing event times, failing user code and late records to the dead letters and keeps going', async () => {
+    const input: unknown[] = [
+      '{"account":"a1","title":"t1","ts":10000,"position":1}',
+      '{not json',
+      { account: 'a2', title: 't1', position: 2 },
+      { account: 'a3', title: 'explode', ts: 10_050, position: 3 },
+      ...Array.from({ length: 10 }, (_, i) => ({ account: 'a4', title: 't2', ts: 20_000 + i, position: i })),
+      { account: 'a5', title: 't1', ts: 1_000, position: 5 }, // far behind the watermark: late
+    ]
+    const { handle, dlq, sink } = await run(input, { batchSize: 5 })
+    const result = await handle.done
+    const reasons = dlq.values().map((d) => d.reason)
+    expect(reasons[0]).toMatch(/^cannot decode: /)
+    expect(dlq.values()[0]!.source).toEqual({ id: 'views', partition: 0, offset: '1' })
+    expect(reasons[1]).toMatch(/missing or invalid event time field "ts"/)
+    expect(reasons[2]).toMatch(/to-graph failed: no such title/)
+    expect(reasons[3]).toMatch(/^late: /)
+    expect(result.metrics.deadLetters).toBe(4)
+    expect(result.metrics.lateRecords).toBe(1)
+    expect(finalContents(sink)['e|watched|account|a4|title|t2']).toBeDefined()
+  })
+
+  it('waits for a backpressured sink before polling again', async () => {
+    const sink = new CollectingSink<GraphPrimitive>('graph')
+    const pressured: Sink<GraphPrimitive> = sink
+    sink.pressure = true
+    const { handle } = await run(views(30), { sink })
+    await handle.done
+    expect(sink.drains).toBeGreaterThan(0)
+    void pressured
+  })
+
+  for (const backend of ['heap', 'rocksdb'] as const) {
+    it(`recovers from a crash with the same final contents as an uninterrupted run (${backend} state)`, async () => {
+      const input = views(200)
+      const straight = await run(input, { backend })
+      await straight.handle.done
+
+      const withCrash: TestElement<unknown>[] = [...input]
+      withCrash.splice(77, 0, ABORT)
+      withCrash.splice(150, 0, ABORT)
+      const dir = dataDir()
+      const sink = new CollectingSink<GraphPrimitive>('graph')
+      let attempts = 0
+      for (;;) {
+        attempts++
+        const clock = new ManualClock(0)
+        const source = new TestSource('views', withCrash, { onPoll: () => clock.advance(1) })
+        const handle = runJob(viewJob, {
+          source,
+          decode: (raw) => raw as View,
+          graphSinks: [sink],
+          deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+          dataDir: dir,
+          state: { backend },
+          checkpoint: { intervalMs: 3 },
+          batchSize: 10,
+          clock,
+        })
+        try {
+          await handle.done
+          break
+        } catch (err) {
+          expect(String(err)).toMatch(/test source aborted/)
+          // a crash loses what was not flushed: keep only what the last checkpoint made durable
+          sink.received.splice(0, sink.received.length, ...sink.flushed)
+        }
+      }
+      expect(attempts).toBe(3)
+      expect(sink.flushes).toBeGreaterThan(3)
+      expect(finalContents(sink)).toEqual(finalContents(straight.sink))
+      expect(existsSync(join(dir, 'checkpoints'))).toBe(true)
+      expect(readdirSync(join(dir, 'checkpoints')).filter((n) => n.startsWith('chk-')).length).toBeLessThanOrEqual(3)
+    })
+  }
+})

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { OperatorTestHarness } from '../../src/engine/testing/harness.ts'
+import { dedupOperator, mergePrimitive } from '../../src/operators/dedup.ts'
+import { operatorId } from '../../src/engine/types.ts'
+import type { GraphEdge, GraphNode, GraphPrimitive } from '../../src/graph/model.ts'
+import { RocksDbStateBackend } from '../../src/state/rocksdb-backend.ts'
+import { mkdtempSync } from 'node:fs'
+import type { ManualClock } from '../../src/engine/clock.ts'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const node = (id: string, eventTime: number, properties: Record<string, string | number> = {}): GraphNode => ({ kind: 'node', type: 'account', id, properties, eventTime })
+const edge = (src: string, dst: string, eventTime: number, properties: Record<string, string | number> = {}): GraphEdge => ({
+  kind: 'edge',
+  type: 'started_watching',
+  src: { type: 'profile', id: src },
+  dst: { type: 'title', id: dst },
+  properties,
+  eventTime,
+})
+
+let open: OperatorTestHarness[] = []
+afterEach(async () => {
+  for (const h of open) await h.close()
+  open = []
+})
+
+const backends = {
+  heap: undefined,
+  rocksdb: (clock: ManualClock) =>
+    new RocksDbStateBackend({ clock, path: mkdtempSync(join(tmpdir(), 'rdg-dedup-')), cacheEntries: 2 }),
+}
+
+for (const [name, backend] of Object.entries(backends)) {
+  describe(`dedup operator (${name} state)`, () => {
+    async function harness(restoreFrom?: Awaited<ReturnType<OperatorTestHarness['snapshot']>>) {
+      const h = await OperatorTestHarness.forOperator<GraphPrimitive>(dedupOperator(operatorId('dedup'), 5_000), {
+        ...(backend ? { backend } : {}),
+        ...(restoreFrom ? { restoreFrom } : {}),
+      })
+      open.push(h)
+      return h
+    }
+
+    it('emits one merged primitive per identity when the window closes', async () => {
+      const h = await harness()
+      await h.processElements([
+        [node('a1', 1_000, { plan: 'basic' }), 1_000],
+        [node('a1', 2_000, { plan: 'premium' }), 2_000],
+        [node('a1', 3_000, { country: 'NL' }), 3_000],
+      ])
+      expect(h.records()).toEqual([])
+      expect(h.pendingTimers().event).toEqual([{ key: 'n|account|a1', timestamp: 6_000 }])
+      await h.processWatermark(5_999)
+      expect(h.records()).toEqual([])
+      await h.processWatermark(6_000)
+      expect(h.records()).toEqual([node('a1', 3_000, { plan: 'premium', country: 'NL' })])
+    })
+
+    it('lets the latest event time win per property, whatever the arrival order', async () => {
+      const h = await harness()
+      await h.processElements([
+        [edge('p1', 't1', 2_000, { position: 20 }), 2_000],
+        [edge('p1', 't1', 1_000, { position: 10, device: 'tv' }), 1_000],
+      ])
+      await h.processWatermark(10_000)
+      expect(h.records()).toEqual([edge('p1', 't1', 2_000, { position: 20, device: 'tv' })])
+    })
+
+    it('keeps identities apart (key isolation) and opens a new window after emitting', async () => {
+      const h = await harness()
+      await h.processElements([
+        [node('a1', 1_000), 1_000],
+        [node('a2', 1_500), 1_500],
+        [edge('p1', 't1', 1_200), 1_200],
+      ])
+      await h.processWatermark(7_000)
+      expect(h.records()).toHaveLength(3)
+      h.clearOutput()
+      await h.processElement(node('a1', 8_000, { plan: 'x' }), 8_000)
+      await h.processWatermark(13_000)
+      expect(h.records()).toEqual([node('a1', 8_000, { plan: 'x' })])
+    })
+
+    it('restores buffered primitives and their timers from a snapshot', async () => {
+      const h = await harness()
+      await h.processElements([
+        [node('a1', 1_000, { plan: 'basic' }), 1_000],
+        [node('a2', 1_000), 1_000],
+        [node('a3', 1_000), 1_000],
+      ])
+      const snap = await h.snapshot()
+      await h.processElement(node('a1', 2_000, { plan: 'after-snapshot' }), 2_000)
+
+      const restored = await harness(snap)
+      expect(restored.pendingTimers().event.map((t) => t.key)).toEqual(expect.arrayContaining(['n|account|a1', 'n|account|a2', 'n|account|a3']))
+      await restored.processElement(node('a1', 1_500, { country: 'SE' }), 1_500)
+      await restored.processWatermark(6_000)
+      const out = restored.records()
+      expect(out).toHaveLength(3)
+      expect(out.find((p) => p.kind === 'node' && p.id === 'a1')).toEqual(node('a1', 1_500, { plan: 'basic', country: 'SE' }))
+    })
+  })
+}
+
+describe('mergePrimitive', () => {
+  it('keeps the newer structure and the newest value of each property', () => {
+    const a = { primitive: node('x', 5, { a: 1, b: 1 }), propertyTimes: { a: 5, b: 5 } }
+    const merged = mergePrimitive(a, node('x', 3, { a: 2, c: 3 }))
+    expect(merged.primitive).toEqual(node('x', 5, { a: 1, b: 1, c: 3 }))
+    expect(merged.propertyTimes).toEqual({ a: 5, b: 5, c: 3 })
+  })
+})

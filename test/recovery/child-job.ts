@@ -1,0 +1,111 @@
+/**
+ * A job run in a child process by the recovery test: a seeded, deterministic input →
+ * filter → project → toGraph → dedup (RocksDB state) → a file sink that appends JSON lines
+ * durably at each flush. Prints `progress <records read>` per batch so the parent can
+ * kill it at a chosen point. Usage: child-job.ts <dataDir> <sinkFile> <records>
+ */
+import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs'
+import { systemClock } from '../../src/engine/clock.ts'
+import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../../src/engine/connector.ts'
+import { defineJob, type ValueFormat } from '../../src/engine/job-definition.ts'
+import { runJob } from '../../src/engine/run-job.ts'
+import { operatorId } from '../../src/engine/types.ts'
+import type { GraphPrimitive } from '../../src/graph/model.ts'
+
+const [dataDir, sinkFile, total] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4] ?? 4000)]
+
+interface Play {
+  profile: string
+  title: string
+  ts: number
+  position: number
+}
+
+/** Deterministic event i: 40 profiles × 12 titles, out of order within 90 ms, unique times. */
+function event(i: number): Play {
+  const jitter = (i * 7919) % 90
+  return { profile: `p${(i * 31) % 40}`, title: `t${(i * 17) % 12}`, ts: 1_000_000 + i * 10 - jitter, position: i }
+}
+
+class SeededSource implements Source<Play> {
+  readonly id = operatorId('plays')
+  private next = 0
+  async open(ctx: SourceContext) {
+    this.next = Number(ctx.restoredPositions?.['0'] ?? 0)
+  }
+  async poll(max: number): Promise<SourceBatch<Play>> {
+    await systemClock.sleep(2) // spread the run over time so kills land everywhere
+    const records = []
+    while (records.length < max && this.next < total) {
+      records.push({ partition: 0, offset: String(this.next), value: event(this.next) })
+      this.next++
+    }
+    process.stdout.write(`progress ${this.next}\n`)
+    return { records, end: this.next >= total }
+  }
+  positions() {
+    return { '0': String(this.next) }
+  }
+  async close() {}
+}
+
+class FileSink implements Sink<GraphPrimitive> {
+  readonly id = operatorId('file-sink')
+  private buffer: string[] = []
+  readonly backpressured = false
+  async open() {}
+  write(p: GraphPrimitive) {
+    this.buffer.push(JSON.stringify(p))
+  }
+  async drain() {}
+  async flush() {
+    if (this.buffer.length === 0) return
+    const fd = openSync(sinkFile, 'a')
+    appendFileSync(fd, this.buffer.join('\n') + '\n')
+    fsyncSync(fd)
+    closeSync(fd)
+    this.buffer = []
+  }
+  async close() {}
+}
+
+const noDeadLetters: Sink<DeadLetter> = {
+  id: operatorId('dlq'),
+  async open() {},
+  write(letter) {
+    throw new Error(`unexpected dead letter: ${letter.reason}`)
+  },
+  backpressured: false,
+  async drain() {},
+  async flush() {},
+  async close() {},
+}
+
+const job = defineJob({
+  topic: 'plays',
+  value: { format: 'json' } as ValueFormat<Play>,
+  eventTime: 'ts',
+  watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 600_000 },
+  filter: (e) => e.position % 13 !== 0,
+  project: (e) => ({ profile: e.profile, title: e.title, ts: e.ts, position: e.position }),
+  graph: { nodes: {}, edges: {} },
+  toGraph: (e, g) => {
+    g.node('profile', e.profile, { lastSeen: e.ts })
+    g.node('title', e.title, { lastSeen: e.ts })
+    g.edge('started_watching', { type: 'profile', id: e.profile }, { type: 'title', id: e.title }, { position: e.position })
+  },
+  dedup: { windowMs: 500 },
+})
+
+const handle = runJob(job, {
+  source: new SeededSource() as Source<unknown>,
+  decode: (raw) => raw as Play,
+  graphSinks: [new FileSink()],
+  deadLetterSink: noDeadLetters,
+  dataDir,
+  state: { backend: 'rocksdb', cacheEntries: 64 },
+  checkpoint: { intervalMs: 15, retain: 2 },
+  batchSize: 40,
+})
+const result = await handle.done
+process.stdout.write(`done ${JSON.stringify(result.metrics)}\n`)
