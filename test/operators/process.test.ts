@@ -16,7 +16,7 @@ const late = outputTag<Click>('suspicious')
 const counter = processFunction({
   state: {
     count: valueState('count', codecs.json<number>()),
-    pages: listState('pages', codecs.json<string[]>()),
+    pages: listState('pages', codecs.string()),
   },
   processElement(click: Click, ctx, out: Collector<string>) {
     const n = (ctx.state.count.value() ?? 0) + 1

@@ -1,0 +1,7 @@
+// The package ships no types; it implements the abstract-level API (like classic-level).
+declare module '@nxtedition/rocksdb' {
+  import type { AbstractLevel } from 'abstract-level'
+  export class RocksLevel extends AbstractLevel<Buffer | string, any, any> {
+    constructor(location: string, options?: object)
+  }
+}
