@@ -64,6 +64,7 @@ export class Executor {
     primitivesAfterDedup: 0,
     checkpoints: 0,
     lastCheckpointId: null,
+    restoredFrom: null,
     watermark: MIN_WATERMARK,
   }
   private readonly control: ControlPlane
@@ -113,6 +114,7 @@ export class Executor {
         this.tracker.restore(restored.watermark, clock.now())
         this.watermark = restored.watermark.emitted ?? MIN_WATERMARK
         this.metrics.lastCheckpointId = restored.id
+        this.metrics.restoredFrom = restored.id
       }
       const sinkCtx = { jobName: this.graph.name, clock }
       for (const sink of this.sinks) await sink.open(sinkCtx)

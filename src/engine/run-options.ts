@@ -62,6 +62,8 @@ export interface JobMetrics {
   primitivesAfterDedup: number
   checkpoints: number
   lastCheckpointId: number | null
+  /** Checkpoint this run restored on start, or null for a fresh start. */
+  restoredFrom: number | null
   watermark: number
 }
 
