@@ -53,7 +53,8 @@ export interface RocksDbStateBackendOptions extends StateBackendOptions {
 const ABSENT = Symbol('absent')
 const DELETED = Symbol('deleted')
 type Cached<T> = T | typeof ABSENT
-type Dirty<T> = { value: T | typeof DELETED; writtenAt: number }
+/** A change since the last checkpoint; `baseAbsent` when the key had no value at that checkpoint. */
+type Dirty<T> = { value: T | typeof DELETED; writtenAt: number; baseAbsent: boolean }
 
 /** Key of the meta record; sorts after every key group (groups are < 0xffff). */
 const META_KEY = Buffer.from([0xff, 0xff, 0x6d, 0x65, 0x74, 0x61])
@@ -79,6 +80,7 @@ type Db = {
   open(): Promise<void>
   close(): Promise<void>
   getMany(keys: Buffer[], options: object): Promise<Array<Buffer | undefined>>
+  _getManySync?(keys: Buffer[], options: object): Array<Buffer | undefined | null>
   get(key: Buffer, options: object): Promise<Buffer | undefined>
   batch(): { put(k: Buffer, v: Buffer | Uint8Array): unknown; del(k: Buffer): unknown; write(): Promise<void>; length: number }
   clear(): Promise<void>
@@ -133,13 +135,15 @@ class RocksTable<T> implements StateTable<T> {
   }
 
   put(key: StateKey, value: T): void {
-    if (!this.dirty.has(key)) this.backend.dirtyCount++
-    this.dirty.set(key, { value, writtenAt: this.backend.now() })
+    const prev = this.dirty.get(key)
+    if (prev === undefined) this.backend.dirtyCount++
+    this.dirty.set(key, { value, writtenAt: this.backend.now(), baseAbsent: prev ? prev.baseAbsent : this.cache.get(key) === ABSENT })
   }
 
   delete(key: StateKey): void {
-    if (!this.dirty.has(key)) this.backend.dirtyCount++
-    this.dirty.set(key, { value: DELETED, writtenAt: 0 })
+    const prev = this.dirty.get(key)
+    if (prev === undefined) this.backend.dirtyCount++
+    this.dirty.set(key, { value: DELETED, writtenAt: 0, baseAbsent: prev ? prev.baseAbsent : this.cache.get(key) === ABSENT })
   }
 
   async *keys(): AsyncIterable<StateKey> {
@@ -225,17 +229,29 @@ export class RocksDbStateBackend implements KeyedStateBackend {
       }
     }
     if (!missKeys) {
-      if (this.cachedCount > this.cacheEntries) this.evict(keys)
+      if (this.cachedCount > this.cacheEntries * 1.1) this.evict(keys)
+      return null
+    }
+    // RocksLevel can read a batch synchronously: no promise, no thread-pool hop.
+    if (this.db.status === 'open' && typeof this.db._getManySync === 'function') {
+      this.fill(missTables!, missKeys, this.db._getManySync(this.rowKeys(missTables!, missKeys), BUF), keys)
       return null
     }
     return this.load(missTables!, missKeys, keys)
   }
 
-  private async load(tables: RocksTable<any>[], keys: StateKey[], batch: readonly StateKey[]): Promise<void> {
-    await this.ensureOpen()
+  private rowKeys(tables: RocksTable<any>[], keys: StateKey[]): Buffer[] {
     const rowKeys = new Array<Buffer>(keys.length)
     for (let i = 0; i < keys.length; i++) rowKeys[i] = rowKey(keyGroupOf(keys[i]!, this.maxParallelism), tables[i]!.id, keys[i]!)
-    const values = await this.db.getMany(rowKeys, BUF)
+    return rowKeys
+  }
+
+  private async load(tables: RocksTable<any>[], keys: StateKey[], batch: readonly StateKey[]): Promise<void> {
+    await this.ensureOpen()
+    this.fill(tables, keys, await this.db.getMany(this.rowKeys(tables, keys), BUF), batch)
+  }
+
+  private fill(tables: RocksTable<any>[], keys: StateKey[], values: ArrayLike<Buffer | undefined | null>, batch: readonly StateKey[]): void {
     for (let i = 0; i < keys.length; i++) {
       const bytes = values[i]
       const t = tables[i]!
@@ -244,7 +260,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
       t.cache.set(keys[i]!, value)
       t.cachedWrites?.set(keys[i]!, writtenAt)
     }
-    if (this.cachedCount > this.cacheEntries) this.evict(batch)
+    if (this.cachedCount > this.cacheEntries * 1.1) this.evict(batch)
   }
 
   /** Drops the oldest clean cache entries beyond the budget, never those of the current batch. */
@@ -271,6 +287,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
     const entries: Array<{ group: number; table: string; key: string; value: Uint8Array | null }> = []
     for (const t of this.tables.values()) {
       for (const [key, d] of t.dirty) {
+        if (d.value === DELETED && d.baseAbsent) continue // created and deleted within the epoch: nothing changed
         const expired = d.value !== DELETED && t.descriptor.ttlMs !== undefined && this.now() - d.writtenAt >= t.descriptor.ttlMs
         entries.push({ group: keyGroupOf(key, this.maxParallelism), table: t.id, key, value: d.value === DELETED || expired ? null : encodeStored(t.descriptor, d.value, d.writtenAt) })
       }
@@ -332,6 +349,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
     const batch = this.db.batch()
     for (const t of this.tables.values()) {
       for (const [key, d] of t.dirty) {
+        if (d.value === DELETED && d.baseAbsent) continue
         const rk = rowKey(keyGroupOf(key, this.maxParallelism), t.id, key)
         if (d.value === DELETED) batch.del(rk)
         else batch.put(rk, Buffer.from(encodeStored(t.descriptor, d.value, d.writtenAt)))
