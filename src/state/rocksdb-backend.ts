@@ -44,7 +44,7 @@ export interface RocksDbStateBackendOptions extends StateBackendOptions {
   readonly path: string
   /** Clean entries kept decoded in memory. Default 100 000. */
   readonly cacheEntries?: number
-  /** Changed entries held before asking for a checkpoint. Default 200 000. */
+  /** Changed entries held before asking for a checkpoint. Default 100 000. */
   readonly dirtyBudgetEntries?: number
   /** 'rocksdb' (default) or 'leveldb' (classic-level), for comparison. */
   readonly engine?: 'rocksdb' | 'leveldb'
@@ -178,7 +178,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
     this.maxParallelism = options.maxParallelism ?? 128
     this.keyGroups = options.keyGroups ?? allKeyGroups(this.maxParallelism)
     this.cacheEntries = options.cacheEntries ?? 100_000
-    this.dirtyBudget = options.dirtyBudgetEntries ?? 200_000
+    this.dirtyBudget = options.dirtyBudgetEntries ?? 100_000
     this.db = (options.engine === 'leveldb' ? new ClassicLevel(options.path, BUF as never) : new RocksLevel(options.path, BUF as never)) as unknown as Db
   }
 

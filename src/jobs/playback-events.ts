@@ -1,0 +1,89 @@
+/**
+ * playback-events: a member starts, heartbeats through and stops a title on a device.
+ * One event yields the account, profile, device and title nodes and the has_profile,
+ * started_watching (last watch time and position) and streamed_from edges.
+ */
+import { defineGraphSchema } from '../graph/schema.ts'
+import { defineJob, sideInput, type ValueFormat } from '../engine/job-definition.ts'
+
+export interface PlaybackEvent {
+  eventId: string
+  accountId: string
+  profileId: string
+  deviceId: string
+  deviceType: string
+  titleId: string
+  action: string
+  positionSec: number
+  ts: number
+  appVersion: string
+  traceId: string
+}
+
+export const playbackSchema = {
+  type: 'record',
+  name: 'PlaybackEvent',
+  namespace: 'rdg.events',
+  fields: [
+    { name: 'eventId', type: 'string' },
+    { name: 'accountId', type: 'string' },
+    { name: 'profileId', type: 'string' },
+    { name: 'deviceId', type: 'string' },
+    { name: 'deviceType', type: 'string' },
+    { name: 'titleId', type: 'string' },
+    { name: 'action', type: { type: 'enum', name: 'PlaybackAction', symbols: ['start', 'heartbeat', 'stop'] } },
+    { name: 'positionSec', type: 'int' },
+    { name: 'ts', type: 'long' },
+    { name: 'appVersion', type: 'string' },
+    { name: 'traceId', type: 'string' },
+  ],
+}
+
+export interface Title {
+  titleId: string
+  name: string
+  genre: string
+}
+
+export const playbackGraph = defineGraphSchema({
+  nodes: {
+    account: { properties: {} },
+    profile: { properties: {} },
+    device: { properties: { deviceType: 'string' } },
+    title: { properties: { name: 'string?', genre: 'string?' } },
+  },
+  edges: {
+    has_profile: { from: 'account', to: 'profile', direction: 'both', properties: {} },
+    started_watching: { from: 'profile', to: 'title', direction: 'both', properties: { lastWatchTime: 'timestamp', positionSec: 'number', deviceType: 'string' } },
+    streamed_from: { from: 'profile', to: 'device', direction: 'both', properties: { lastSeen: 'timestamp' } },
+  },
+})
+
+export default defineJob({
+  topic: 'playback-events',
+  description: 'what members watch, where, and how far they got',
+  value: { format: 'avro', schema: playbackSchema } as ValueFormat<PlaybackEvent>,
+  eventTime: 'ts',
+  watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 10_000 },
+  filter: (e) => e.accountId !== '' && e.titleId !== '',
+  project: (e) => ({ accountId: e.accountId, profileId: e.profileId, deviceId: e.deviceId, deviceType: e.deviceType, titleId: e.titleId, positionSec: e.positionSec, ts: e.ts }),
+  enrich: {
+    sideInputs: { titles: sideInput<Title>({ path: 'data/catalog/titles.json', key: 'titleId' }) },
+    apply: (e, lookup) => ({ ...e, title: lookup.titles(e.titleId) ?? null }),
+  },
+  graph: playbackGraph,
+  toGraph: (e, g) => {
+    const account = { type: 'account', id: e.accountId }
+    const profile = { type: 'profile', id: e.profileId }
+    const device = { type: 'device', id: e.deviceId }
+    const title = { type: 'title', id: e.titleId }
+    g.node('account', e.accountId, {})
+    g.node('profile', e.profileId, {})
+    g.node('device', e.deviceId, { deviceType: e.deviceType })
+    g.node('title', e.titleId, e.title ? { name: e.title.name, genre: e.title.genre } : {})
+    g.edge('has_profile', account, profile, {})
+    g.edge('started_watching', profile, title, { lastWatchTime: e.ts, positionSec: e.positionSec, deviceType: e.deviceType })
+    g.edge('streamed_from', profile, device, { lastSeen: e.ts })
+  },
+  dedup: { windowMs: 5_000 },
+})
