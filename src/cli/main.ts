@@ -29,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('rdg-job')
     .usage('$0 <command> [options]\n\nTurns event streams into a real-time property graph.')
     .env('RDG')
+    .option('debug', { type: 'boolean', hidden: true, describe: 'print stack traces of unexpected errors' })
     .config('config', 'JSON config file (default ./rdg.config.json)', loadConfig)
     .command(listCommand)
     .command(describeCommand)
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await parser.parseAsync()
   } catch (err) {
-    exitCode = printError(err)
+    exitCode = printError(err, argv.includes('--debug') || !!process.env.RDG_DEBUG)
   }
   return exitCode
 }

@@ -6,14 +6,14 @@
  */
 import { RdgError } from '../engine/errors.ts'
 
-export function printError(err: unknown): number {
+export function printError(err: unknown, debug = false): number {
   if (err instanceof RdgError && !err.retriable) {
     process.stderr.write(`rdg-job: ${err.message}\n`)
     return 2
   }
   const msg = err instanceof Error ? err.message : String(err)
   process.stderr.write(`rdg-job: ${msg}\n`)
-  if (process.env.RDG_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`)
+  if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`)
   return 1
 }
 

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { tsImport } from 'tsx/esm/api'
 import { ConfigError } from '../engine/errors.ts'
 import type { JobDefinition } from '../engine/job-definition.ts'
 import { validateJobDefinition } from '../engine/job-validation.ts'
@@ -35,9 +35,13 @@ export async function resolveJob(topicOrPath: string): Promise<JobDefinition> {
   if (!existsSync(path)) throw new ConfigError(`job module ${topicOrPath} does not exist`, 'check the path')
   let mod: { default?: unknown }
   try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown }
+    // tsx loads TypeScript job modules wherever they live, whatever their package says.
+    mod = (await tsImport(path, import.meta.url)) as { default?: unknown }
   } catch (err) {
     throw new ConfigError(`job module ${topicOrPath} failed to load: ${(err as Error).message.split('\n')[0]}`)
   }
-  return validateJobDefinition(mod.default, topicOrPath)
+  // A module tsx compiled as CommonJS arrives with its exports under `default`.
+  let exported = mod.default
+  if (exported && typeof exported === 'object' && 'default' in exported && !('topic' in exported)) exported = (exported as { default: unknown }).default
+  return validateJobDefinition(exported, topicOrPath)
 }

@@ -49,7 +49,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const source = parseSource(args.source, { ...(args.count !== undefined ? { count: args.count } : {}), ...(args.rate !== undefined ? { rate: args.rate } : {}), ...(args.seed !== undefined ? { seed: args.seed } : {}) })
     const store = await RocksDbKvStore.open(args.store)
     try {
-      process.stderr.write(`running ${job.topic} from ${args.source} (Ctrl-C stops after a final checkpoint)\n`)
+      console.log(`running ${job.topic} from ${args.source} (Ctrl-C stops after a final checkpoint)`)
       const summary = await runTopic({
         job,
         source,

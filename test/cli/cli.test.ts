@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'rdg-job.js')
+const root = join(import.meta.dirname, '..', '..')
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env } })
+  return { code: r.status, out: r.stdout, err: r.stderr.split('\n').filter((l) => l && !l.includes('nodedir')) }
+}
+
+describe('rdg-job', () => {
+  it('lists jobs with the node and edge types they produce', () => {
+    const r = cli('list')
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/playback-events/)
+    expect(r.out).toMatch(/edges: logged_in_from \(account → device, both ways\)/)
+    expect(r.out).toMatch(/game-events/)
+  })
+
+  it('describes the compiled operator graph with ids', () => {
+    const r = cli('describe', 'playback-events')
+    expect(r.code).toBe(0)
+    for (const id of ['source', 'filter', 'project', 'enrich', 'to-graph', 'dedup']) expect(r.out).toContain(id)
+  })
+
+  it.each([
+    [['run', 'nope'], /^rdg-job: no job for topic "nope"; known topics: playback-events/],
+    [['run', 'playback-events'], /^rdg-job: no source given; pass --source generator/],
+    [['run', 'playback-events', '--source', 'ftp://x'], /^rdg-job: unknown source "ftp:\/\/x"/],
+    [['run', 'playback-events', '--source', 'generator', '--count', '-5'], /^rdg-job: --count must be a positive number/],
+    [['run', 'playback-events', '--brokers', '127.0.0.1:9'], /^rdg-job: the Kafka source is not part of this build yet/],
+    [['run', 'playback-events', '--source', 'file:/no/such/file.jsonl', '--data-dir', mkdtempSync(join(tmpdir(), 'rdg-cli-')), '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: input file \/no\/such\/file.jsonl does not exist/],
+    [['frobnicate'], /^rdg-job: Unknown argument: frobnicate/],
+    [['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: unknown edge type "no_such_edge"/],
+  ])('%j: one clear line, exit code 2', (args, message) => {
+    const r = cli(...(args as string[]))
+    expect(r.err).toHaveLength(1)
+    expect(r.err[0]).toMatch(message as RegExp)
+    expect(r.code).toBe(2)
+  })
+
+  it('rejects a malformed job module with one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdg-cli-'))
+    const mod = join(dir, 'bad-job.ts')
+    writeFileSync(mod, "export default { topic: 'x', value: { format: 'json' }, eventTime: 'ts', graph: { nodes: {}, edges: {} } }\n")
+    const r = cli('describe', mod)
+    expect(r.err).toEqual([expect.stringMatching(/job module .*bad-job.ts: "toGraph" must be a function/)])
+    expect(r.code).toBe(2)
+  })
+
+  it('runs a user job module given by path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdg-cli-'))
+    const mod = join(dir, 'clicks.ts')
+    writeFileSync(
+      mod,
+      `import { defineJob } from '${join(root, 'src/engine/job-definition.ts')}'
+export default defineJob({
+  topic: 'clicks',
+  value: { format: 'json' },
+  eventTime: 'ts',
+  graph: { nodes: { user: { properties: {} } }, edges: {} },
+  toGraph: (e: { user: string; ts: number }, g) => g.node('user', e.user, {}),
+})
+`,
+    )
+    const input = join(dir, 'clicks.jsonl')
+    writeFileSync(input, '{"user":"u1","ts":1000}\n{"user":"u2","ts":2000}\n{"user":"u1","ts":3000}\n')
+    const store = join(dir, 'graph')
+    const r = cli('run', mod, '--source', `file:${input}`, '--data-dir', join(dir, 'jobs'), '--store', store)
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/clicks: end-of-input/)
+    expect(r.out).toMatch(/primitives\s+3 → 2 after dedup/)
+    const q = cli('query', 'node', 'user', 'u1', '--store', store, '--json')
+    expect(JSON.parse(q.out)).toMatchObject({ ref: { type: 'user', id: 'u1' }, eventTime: 3000 })
+  })
+
+  it('takes options from RDG_* environment variables and a config file, flags first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdg-cli-'))
+    const config = join(dir, 'rdg.json')
+    writeFileSync(config, JSON.stringify({ source: 'ftp://from-config' }))
+    expect(cli('run', 'playback-events', '--config', config).err[0]).toMatch(/unknown source "ftp:\/\/from-config"/)
+    const r = spawnSync(process.execPath, [bin, 'run', 'playback-events', '--config', config], { cwd: root, encoding: 'utf8', env: { ...process.env, RDG_SOURCE: 'ftp://from-env' } })
+    expect(r.stderr).toMatch(/unknown source "ftp:\/\/from-env"/)
+    expect(cli('run', 'playback-events', '--config', config, '--source', 'ftp://from-flag').err[0]).toMatch(/ftp:\/\/from-flag/)
+  })
+})
