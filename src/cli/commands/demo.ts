@@ -78,7 +78,8 @@ async function printJourney(reader: GraphReader): Promise<void> {
         console.log(`  watched on        ${String(node?.properties.deviceType ?? '?').padEnd(7)} ${d.node.id}  last seen ${formatTime(Number(d.properties.lastSeen))}`)
       }
       console.log(`  title             ${String(titleNode?.properties.name ?? title.node.id)}: position ${String(title.properties.positionSec)} s, last on ${String(title.properties.deviceType)} at ${formatTime(Number(title.properties.lastWatchTime))}`)
-      const tablet = playedOn.find(() => true)
+      const own = new Set(logins.map((l) => l.node.id))
+      const tablet = playedOn.find((d) => own.has(d.node.id))
       console.log(`  then played       ${String(gameNode?.properties.name ?? gameId)} (based on it) — last played ${formatTime(Number(player.properties.lastPlayed))}, ${String(player.properties.sessionSec)} s session${tablet ? `, on ${tablet.node.id}` : ''}`)
       return
     }

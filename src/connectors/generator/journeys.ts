@@ -4,7 +4,8 @@
  * Heartbeats repeat the same graph facts many times (what dedup collapses); event times
  * jitter within a bound (out of order); a small share of events is malformed.
  *
- * Journeys follow each other in event time, so the stream is ordered up to the jitter.
+ * Journeys run in waves of `concurrency` members at a time; a wave's events are merged in
+ * time order (before jitter), so the stream is ordered up to the jitter.
  *
  * @example
  * for (const e of generateEvents({ seed: 7, accounts: 50 })) console.log(e.topic, e.value)
@@ -42,6 +43,8 @@ export interface JourneyOptions {
   readonly jitterMs: number
   /** Share of malformed events. */
   readonly malformedRate: number
+  /** Journeys that run at the same time (their events interleave). Default 8. */
+  readonly concurrency?: number
 }
 
 interface Device {
@@ -81,39 +84,46 @@ export function* generateEvents(rng: Prng, catalog: Catalog, options: JourneyOpt
   let now = options.startTime
   let seq = 0
   const jitter = (t: number) => t - rng.int(0, options.jitterMs)
+  // un-jittered time of each event value, for ordering a wave
+  const baseTime = new WeakMap<object, number>()
+  const at = <T extends Record<string, unknown>>(value: T, t: number): T => {
+    baseTime.set(value, t)
+    return value
+  }
   const eventId = () => `ev-${(seq++).toString(36)}`
 
   function* login(a: Account, d: Device, t: number): Generator<GeneratedEvent> {
     const success = !rng.chance(0.05)
-    yield { topic: 'login-events', value: { eventId: eventId(), accountId: a.id, deviceId: d.id, deviceType: d.type, ip: d.type === 'phone' ? `172.16.${rng.int(0, 255)}.${rng.int(1, 254)}` : a.ip, country: a.country, success, ts: jitter(t), userAgent: `rdg-app/${d.type}` } }
+    yield { topic: 'login-events', value: at({ eventId: eventId(), accountId: a.id, deviceId: d.id, deviceType: d.type, ip: d.type === 'phone' ? `172.16.${rng.int(0, 255)}.${rng.int(1, 254)}` : a.ip, country: a.country, success, ts: jitter(t), userAgent: `rdg-app/${d.type}` }, t) }
   }
 
   function* watch(a: Account, profile: string, d: Device, title: string, t: number, fromSec: number): Generator<GeneratedEvent, number> {
     let pos = fromSec
     const base = { accountId: a.id, profileId: profile, deviceId: d.id, deviceType: d.type, titleId: title, appVersion: '9.2.1', traceId: rng.id(16) }
-    yield { topic: 'playback-events', value: { eventId: eventId(), ...base, action: 'start', positionSec: pos, ts: jitter(t) } }
+    yield { topic: 'playback-events', value: at({ eventId: eventId(), ...base, action: 'start', positionSec: pos, ts: jitter(t) }, t) }
     for (let h = 0; h < options.heartbeats; h++) {
       t += options.heartbeatMs
       pos += Math.round(options.heartbeatMs / 1000)
-      yield { topic: 'playback-events', value: { eventId: eventId(), ...base, action: 'heartbeat', positionSec: pos, ts: jitter(t) } }
+      yield { topic: 'playback-events', value: at({ eventId: eventId(), ...base, action: 'heartbeat', positionSec: pos, ts: jitter(t) }, t) }
     }
     t += options.heartbeatMs
-    yield { topic: 'playback-events', value: { eventId: eventId(), ...base, action: 'stop', positionSec: pos, ts: jitter(t) } }
+    yield { topic: 'playback-events', value: at({ eventId: eventId(), ...base, action: 'stop', positionSec: pos, ts: jitter(t) }, t) }
     return pos
   }
 
   function* play(a: Account, profile: string, d: Device, game: string, t: number): Generator<GeneratedEvent> {
     const base = { accountId: a.id, profileId: profile, gameId: game, deviceId: d.id, deviceType: d.type, buildId: 'b-2026.11' }
     let session = 0
-    yield { topic: 'game-events', value: { eventId: eventId(), ...base, action: 'launch', sessionSec: 0, ts: jitter(t) } }
+    yield { topic: 'game-events', value: at({ eventId: eventId(), ...base, action: 'launch', sessionSec: 0, ts: jitter(t) }, t) }
     for (let h = 0; h < options.heartbeats; h++) {
       t += options.heartbeatMs
       session += Math.round(options.heartbeatMs / 1000)
-      yield { topic: 'game-events', value: { eventId: eventId(), ...base, action: 'heartbeat', sessionSec: session, ts: jitter(t) } }
+      yield { topic: 'game-events', value: at({ eventId: eventId(), ...base, action: 'heartbeat', sessionSec: session, ts: jitter(t) }, t) }
     }
-    yield { topic: 'game-events', value: { eventId: eventId(), ...base, action: 'quit', sessionSec: session, ts: jitter(t + options.heartbeatMs) } }
+    yield { topic: 'game-events', value: at({ eventId: eventId(), ...base, action: 'quit', sessionSec: session, ts: jitter(t + options.heartbeatMs) }, t + options.heartbeatMs) }
   }
 
+  /** One member's journey starting at `now`; events carry their un-jittered time in `at`. */
   function* journey(): Generator<GeneratedEvent> {
     const a = rng.pick(accounts)
     const profile = rng.pick(a.profiles)
@@ -140,8 +150,19 @@ export function* generateEvents(rng: Prng, catalog: Catalog, options: JourneyOpt
     now += rng.int(1_000, 20_000)
   }
 
+  const concurrency = options.concurrency ?? 8
   for (;;) {
-    for (const e of journey()) {
+    const waveStart = now
+    const wave: Array<{ at: number; seq: number; e: GeneratedEvent }> = []
+    let end = waveStart
+    for (let j = 0; j < concurrency; j++) {
+      now = waveStart + rng.int(0, options.heartbeatMs)
+      for (const e of journey()) wave.push({ at: baseTime.get(e.value) ?? 0, seq: wave.length, e })
+      end = Math.max(end, now)
+    }
+    now = end
+    wave.sort((a, b) => a.at - b.at || a.seq - b.seq)
+    for (const { e } of wave) {
       if (rng.chance(options.malformedRate)) yield breakEvent(rng, e)
       else yield e
     }
