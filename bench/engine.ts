@@ -123,6 +123,7 @@ async function one(backend: 'heap' | 'rocksdb', events: number, revisit: number,
     batchSize: 2_000,
   }).done
   const seconds = (performance.now() - start) / 1000
+  if (process.env.RDG_BENCH_MEM) process.stderr.write(JSON.stringify(process.memoryUsage()) + "\n")
   stopSampling()
   sample()
   rmSync(dir, { recursive: true, force: true })
@@ -158,7 +159,8 @@ if (args[0] === '--one') {
   console.log('engine: filter → project → toGraph → keyBy/dedup → memory sink, 10 s checkpoints, one core')
   for (const [backend, events, revisit, eventsPerMs, windowMs] of configs) {
     if (only && !backend.includes(only)) continue
-    const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--one', backend, String(events), String(revisit), String(eventsPerMs), String(windowMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    // A capped old space makes V8 collect instead of growing: RSS then reflects live data.
+    const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', import.meta.filename, '--one', backend, String(events), String(revisit), String(eventsPerMs), String(windowMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
     const line = r.stdout.trim().split('\n').pop() ?? ''
     try {
       const m = JSON.parse(line) as Record<string, number | string>

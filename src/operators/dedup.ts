@@ -16,10 +16,14 @@ import { identityOf, type GraphPrimitive, type PropertyValue } from '../graph/mo
 import type { Codec, StateDescriptor } from '../state/types.ts'
 import { KeyedProcessOperator } from './process.ts'
 
-/** Buffered primitive plus the event time each property was last set at. */
+/**
+ * Buffered primitive plus the event time each property was last set at; `propertyTimes`
+ * is null while every property carries the primitive's own event time (the common case
+ * of in-order updates, which then cost no copying).
+ */
 export interface PendingPrimitive {
   readonly primitive: GraphPrimitive
-  readonly propertyTimes: Readonly<Record<string, number>>
+  readonly propertyTimes: Readonly<Record<string, number>> | null
 }
 
 const encoder = new TextEncoder()
@@ -33,8 +37,11 @@ const pendingState: StateDescriptor<PendingPrimitive, 'value'> = { name: 'pendin
 
 /** Merges `update` into `pending`: per property, the later event time wins (ties: the later arrival). */
 export function mergePrimitive(pending: PendingPrimitive, update: GraphPrimitive): PendingPrimitive {
-  const props: Record<string, PropertyValue> = { ...pending.primitive.properties }
-  const times: Record<string, number> = { ...pending.propertyTimes }
+  const prev = pending.primitive
+  // Fast path: a newer update that sets every property the buffer has replaces it whole.
+  if (update.eventTime >= prev.eventTime && coversAll(update.properties, prev.properties)) return { primitive: update, propertyTimes: null }
+  const props: Record<string, PropertyValue> = { ...prev.properties }
+  const times: Record<string, number> = { ...timesOf(pending) }
   for (const [name, value] of Object.entries(update.properties)) {
     const seen = times[name]
     if (seen === undefined || update.eventTime >= seen) {
@@ -48,9 +55,19 @@ export function mergePrimitive(pending: PendingPrimitive, update: GraphPrimitive
 }
 
 function open(update: GraphPrimitive): PendingPrimitive {
+  return { primitive: update, propertyTimes: null }
+}
+
+function timesOf(pending: PendingPrimitive): Record<string, number> {
+  if (pending.propertyTimes) return pending.propertyTimes as Record<string, number>
   const times: Record<string, number> = {}
-  for (const name of Object.keys(update.properties)) times[name] = update.eventTime
-  return { primitive: update, propertyTimes: times }
+  for (const name in pending.primitive.properties) times[name] = pending.primitive.eventTime
+  return times
+}
+
+function coversAll(next: Readonly<Record<string, unknown>>, prev: Readonly<Record<string, unknown>>): boolean {
+  for (const name in prev) if (!(name in next)) return false
+  return true
 }
 
 export function dedupFunction(windowMs: number): KeyedProcessFunction<GraphPrimitive, GraphPrimitive, { pending: typeof pendingState }> {

@@ -214,9 +214,10 @@ export class RocksDbStateBackend implements KeyedStateBackend {
   prefetch(keys: readonly StateKey[]): Promise<void> | null {
     let missTables: RocksTable<any>[] | null = null
     let missKeys: StateKey[] | null = null
+    // A batch repeats keys (heartbeats of one identity): look each up once.
+    const unique: Iterable<StateKey> = keys.length > 32 ? new Set(keys) : keys
     for (const t of this.tables.values()) {
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!
+      for (const key of unique) {
         if (t.dirty.has(key) || t.cache.has(key)) continue
         if (!missKeys) {
           missKeys = []

@@ -105,9 +105,16 @@ for (const [name, backend] of Object.entries(backends)) {
 
 describe('mergePrimitive', () => {
   it('keeps the newer structure and the newest value of each property', () => {
-    const a = { primitive: node('x', 5, { a: 1, b: 1 }), propertyTimes: { a: 5, b: 5 } }
+    const a = { primitive: node('x', 5, { a: 1, b: 1 }), propertyTimes: null }
     const merged = mergePrimitive(a, node('x', 3, { a: 2, c: 3 }))
     expect(merged.primitive).toEqual(node('x', 5, { a: 1, b: 1, c: 3 }))
     expect(merged.propertyTimes).toEqual({ a: 5, b: 5, c: 3 })
+    // a newer update that sets a subset keeps the others with their times
+    const again = mergePrimitive(merged, node('x', 7, { a: 9 }))
+    expect(again.primitive).toEqual(node('x', 7, { a: 9, b: 1, c: 3 }))
+    expect(again.propertyTimes).toEqual({ a: 7, b: 5, c: 3 })
+    // a newer update with every property replaces the buffer without copying
+    const full = node('x', 8, { a: 0, b: 0, c: 0 })
+    expect(mergePrimitive(again, full)).toEqual({ primitive: full, propertyTimes: null })
   })
 })

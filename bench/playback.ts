@@ -1,0 +1,107 @@
+/**
+ * The playback job in process: Avro-encoded events held in memory → decode → filter →
+ * project → enrich → toGraph → dedup → in-memory sink, with heap and with RocksDB state
+ * (10 s checkpoints), next to the avsc decode-only rate of the same events in the same run.
+ *
+ *   node --import tsx bench/playback.ts [events]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import avro from 'avsc'
+import { createDecoder } from '../src/connectors/avro/decoder.ts'
+import { topicEvents } from '../src/connectors/generator/generator-source.ts'
+import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../src/engine/connector.ts'
+import { runJob } from '../src/engine/run-job.ts'
+import { operatorId } from '../src/engine/types.ts'
+import type { GraphPrimitive } from '../src/graph/model.ts'
+import playback, { playbackSchema } from '../src/jobs/playback-events.ts'
+
+const EVENTS = Number(process.argv[2] ?? 300_000)
+
+class BufferSource implements Source<Buffer> {
+  readonly id = operatorId('memory')
+  private next = 0
+  constructor(private readonly items: readonly Buffer[]) {}
+  async open(ctx: SourceContext) {
+    this.next = Number(ctx.restoredPositions?.['0'] ?? 0)
+  }
+  async poll(max: number): Promise<SourceBatch<Buffer>> {
+    const end = Math.min(this.items.length, this.next + max)
+    const records = new Array(end - this.next)
+    for (let i = this.next; i < end; i++) records[i - this.next] = { partition: 0, offset: String(i), value: this.items[i]! }
+    this.next = end
+    return { records, end: end >= this.items.length }
+  }
+  positions() {
+    return { '0': String(this.next) }
+  }
+  async close() {}
+}
+
+class CountingSink<T> implements Sink<T> {
+  count = 0
+  readonly backpressured = false
+  constructor(readonly id = operatorId('count')) {}
+  async open() {}
+  write() {
+    this.count++
+  }
+  async drain() {}
+  async flush() {}
+  async close() {}
+}
+
+let peakRss = 0
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage.rss()))
+
+console.log(`playback job, ${EVENTS.toLocaleString('en-US')} Avro events held in memory, one core`)
+const items: Buffer[] = []
+for (const { value } of topicEvents({ topic: 'playback-events', seed: 5, schema: playbackSchema, accounts: 2_000 })) {
+  items.push(value as Buffer)
+  if (items.length >= EVENTS) break
+}
+
+// decode-only baseline: the same bytes through avsc
+const type = avro.Type.forSchema(playbackSchema as avro.Schema)
+let sink = 0
+const t0 = performance.now()
+for (let round = 0; round < 3; round++) {
+  for (const b of items) {
+    try {
+      sink += (type.fromBuffer(b) as { positionSec: number }).positionSec
+    } catch {
+      sink++
+    }
+  }
+}
+const decodeRate = (3 * items.length) / ((performance.now() - t0) / 1000)
+console.log(`avsc decode only        ${Math.round(decodeRate).toLocaleString('en-US').padStart(10)} events/s   (checksum ${sink % 1000})`)
+
+for (const backend of (process.env.RDG_BENCH_BACKEND ? [process.env.RDG_BENCH_BACKEND as 'heap'] : ['heap', 'rocksdb'] as const)) {
+  const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-playback-'))
+  const out = new CountingSink<GraphPrimitive>()
+  const dlq = new CountingSink<DeadLetter>(operatorId('dlq'))
+  peakRss = 0
+  const start = performance.now()
+  const handle = runJob(playback, {
+    source: new BufferSource(items) as Source<unknown>,
+    decode: createDecoder(playback.value, 'avro'),
+    graphSinks: [out],
+    deadLetterSink: dlq,
+    dataDir: dir,
+    state: { backend },
+    checkpoint: { intervalMs: 10_000 },
+    sideInputDir: process.cwd(),
+  })
+  const timer = setInterval(sampleRss, 100)
+  const result = await handle.done
+  clearInterval(timer)
+  sampleRss()
+  const seconds = (performance.now() - start) / 1000
+  const rate = items.length / seconds
+  console.log(
+    `pipeline, ${backend.padEnd(7)} state ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s  ${Math.round(result.metrics.primitivesBeforeDedup / seconds).toLocaleString('en-US').padStart(10)} primitives/s into dedup  ${out.count.toLocaleString('en-US')} out  ${(rate / decodeRate * 100).toFixed(0)}% of decode-only  peak RSS ${Math.round(peakRss / 2 ** 20)} MiB  checkpoints ${result.metrics.checkpoints}`,
+  )
+  rmSync(dir, { recursive: true, force: true })
+}
