@@ -1,0 +1,29 @@
+// Type-level checks: `npm test` runs tsc first, so an unused @ts-expect-error (a typo
+// that stopped being an error) fails the suite.
+import { describe, expect, it } from 'vitest'
+import { defineJob, type ValueFormat } from '../../src/engine/job-definition.ts'
+
+interface Ev {
+  accountId: string
+  ts: number
+}
+
+describe('job definitions are typed end to end', () => {
+  it('rejects misspelled fields at compile time', () => {
+    const job = defineJob({
+      topic: 't',
+      value: { format: 'json' } as ValueFormat<Ev>,
+      // @ts-expect-error: 'tss' is not a numeric field of the event
+      eventTime: 'tss',
+      // @ts-expect-error: 'acountId' does not exist on the event
+      filter: (e) => e.acountId !== '',
+      project: (e) => ({ id: e.accountId, ts: e.ts }),
+      graph: { nodes: {}, edges: {} },
+      toGraph: (r, g) => {
+        // @ts-expect-error: the projection has 'id', not 'accountId'
+        g.node('account', r.accountId, {})
+      },
+    })
+    expect(job.topic).toBe('t')
+  })
+})
