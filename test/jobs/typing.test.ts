@@ -8,22 +8,34 @@ interface Ev {
   ts: number
 }
 
+const base = { topic: 't', value: { format: 'json' } as ValueFormat<Ev>, graph: { nodes: {}, edges: {} } }
+
 describe('job definitions are typed end to end', () => {
   it('rejects misspelled fields at compile time', () => {
-    const job = defineJob({
-      topic: 't',
-      value: { format: 'json' } as ValueFormat<Ev>,
-      // @ts-expect-error: 'tss' is not a numeric field of the event
-      eventTime: 'tss',
-      // @ts-expect-error: 'acountId' does not exist on the event
-      filter: (e) => e.acountId !== '',
-      project: (e) => ({ id: e.accountId, ts: e.ts }),
-      graph: { nodes: {}, edges: {} },
-      toGraph: (r, g) => {
-        // @ts-expect-error: the projection has 'id', not 'accountId'
-        g.node('account', r.accountId, {})
-      },
-    })
-    expect(job.topic).toBe('t')
+    const jobs = [
+      defineJob({
+        ...base,
+        // @ts-expect-error: 'tss' is not a numeric field of the event
+        eventTime: 'tss',
+        toGraph: () => {},
+      }),
+      defineJob({
+        ...base,
+        eventTime: 'ts',
+        // @ts-expect-error: 'acountId' does not exist on the event
+        filter: (e) => e.acountId !== '',
+        toGraph: () => {},
+      }),
+      defineJob({
+        ...base,
+        eventTime: 'ts',
+        project: (e) => ({ id: e.accountId, ts: e.ts }),
+        toGraph: (r, g) => {
+          // @ts-expect-error: the projection has 'id', not 'accountId'
+          g.node('account', r.accountId, {})
+        },
+      }),
+    ]
+    expect(jobs).toHaveLength(3)
   })
 })
