@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
-// Three projects: unit tests (our own logic, plus embedded RocksDB and child-process
-// recovery runs) need no server; the Cassandra and Kafka projects each start their real
-// server once per run in a global setup and stop it afterwards.
+// One project for now: unit tests of our own logic plus embedded RocksDB and the
+// child-process recovery runs. Kafka and Cassandra integration projects (each starting
+// its real server once per run in a global setup) come with their connectors.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -14,26 +14,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**'],
           testTimeout: 60_000,
-        },
-      },
-      {
-        test: {
-          name: 'cassandra',
-          include: ['test/integration/cassandra/**/*.test.ts'],
-          globalSetup: ['test/infra/cassandra-setup.ts'],
-          testTimeout: 180_000,
-          hookTimeout: 240_000,
-          fileParallelism: false,
-        },
-      },
-      {
-        test: {
-          name: 'kafka',
-          include: ['test/integration/kafka/**/*.test.ts'],
-          globalSetup: ['test/infra/kafka-setup.ts'],
-          testTimeout: 180_000,
-          hookTimeout: 240_000,
-          fileParallelism: false,
         },
       },
     ],

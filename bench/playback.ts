@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import avro from 'avsc'
 import { createDecoder } from '../src/connectors/avro/decoder.ts'
+import { systemClock } from '../src/engine/clock.ts'
 import { topicEvents } from '../src/connectors/generator/generator-source.ts'
 import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../src/engine/connector.ts'
 import { runJob } from '../src/engine/run-job.ts'
@@ -94,9 +95,14 @@ for (const backend of (process.env.RDG_BENCH_BACKEND ? [process.env.RDG_BENCH_BA
     checkpoint: { intervalMs: 10_000 },
     sideInputDir: process.cwd(),
   })
-  const timer = setInterval(sampleRss, 100)
+  let cancel = () => {}
+  const tick = () => {
+    sampleRss()
+    cancel = systemClock.schedule(100, tick)
+  }
+  tick()
   const result = await handle.done
-  clearInterval(timer)
+  cancel()
   sampleRss()
   const seconds = (performance.now() - start) / 1000
   const rate = items.length / seconds

@@ -88,3 +88,27 @@ export default defineJob({
     expect(cli('run', 'playback-events', '--config', config, '--source', 'ftp://from-flag').err[0]).toMatch(/ftp:\/\/from-flag/)
   })
 })
+
+describe('rdg-job run, long-running', () => {
+  it('stops on SIGINT after a final checkpoint and resumes from it on the next run', async () => {
+    const { spawn } = await import('node:child_process')
+    const { createInterface } = await import('node:readline')
+    const dir = mkdtempSync(join(tmpdir(), 'rdg-cli-'))
+    const args = [bin, 'run', 'login-events', '--source', 'generator', '--rate', '2000', '--checkpoint-interval', '300', '--data-dir', join(dir, 'jobs'), '--store', join(dir, 'graph')]
+    const first = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    first.stdout.on('data', (d) => (out += String(d)))
+    // wait for a progress line (the job is running and has checkpointed), then interrupt
+    await new Promise<void>((resolve) => {
+      createInterface({ input: first.stderr }).on('line', (line) => {
+        if (/records, .* checkpoint \d+/.test(line)) resolve()
+      })
+    })
+    first.kill('SIGINT')
+    const code = await new Promise<number | null>((resolve) => first.on('exit', (c) => resolve(c)))
+    expect(code).toBe(0)
+    expect(out).toMatch(/login-events: signal/)
+    const again = cli(...args.slice(1), '--count', '1') // already past 1 event: ends at once, after restoring
+    expect(again.out).toMatch(/resumed from checkpoint \d+/)
+  })
+})
