@@ -10,7 +10,8 @@ import { userFunctionFailed } from './dead-letters.ts'
 import type { RecordBatch } from '../engine/record-batch.ts'
 import type { OperatorId } from '../engine/types.ts'
 
-export function flatMapOperator<I, O>(id: OperatorId, fn: (value: I, out: Collector<O>) => void, description = 'flatMap'): StreamOperator {
+/** `fn` gets the record, a collector, and the record's event time. */
+export function flatMapOperator<I, O>(id: OperatorId, fn: (value: I, out: Collector<O>, timestamp: number) => void, description = 'flatMap'): StreamOperator {
   let target: RecordBatch | null = null
   let currentTs = 0
   const collector: Collector<O> = {
@@ -30,7 +31,7 @@ export function flatMapOperator<I, O>(id: OperatorId, fn: (value: I, out: Collec
         currentTs = input.timestamps[i]!
         const mark = out.length
         try {
-          fn(values[i] as I, collector)
+          fn(values[i] as I, collector, currentTs)
         } catch (err) {
           out.length = mark // drop what this record emitted before failing: all or nothing
           side.deadLetter(userFunctionFailed(id, err, values[i], currentTs))

@@ -2,7 +2,7 @@
  * Maps one record to the graph primitives it implies (an action yields several nodes and
  * edges), through a reused GraphBuilder. A primitive's event time defaults to the
  * record's. Ids must be non-empty strings; a record that builds a bad primitive goes to
- * the dead letters with nothing emitted.
+ * the dead letters with nothing emitted (the flatMap operator's all-or-nothing rule).
  *
  * @example
  * const op = toGraphOperator(operatorId('to-graph'), (e: Login, g) => {
@@ -11,52 +11,39 @@
  * })
  */
 import type { GraphBuilder } from '../engine/job-definition.ts'
-import type { SideOutputs, StreamOperator } from '../engine/operator.ts'
-import type { RecordBatch } from '../engine/record-batch.ts'
+import type { StreamOperator } from '../engine/operator.ts'
+import type { Collector } from '../engine/process-function.ts'
 import type { OperatorId } from '../engine/types.ts'
 import type { GraphPrimitive, NodeRef, Properties } from '../graph/model.ts'
-import { userFunctionFailed } from './dead-letters.ts'
+import { flatMapOperator } from './flat-map.ts'
 
 function checkId(what: string, id: unknown): void {
   if (typeof id !== 'string' || id.length === 0) throw new Error(`${what} id must be a non-empty string, got ${JSON.stringify(id)}`)
 }
 
 export function toGraphOperator<R>(id: OperatorId, toGraph: (record: R, graph: GraphBuilder) => void, description = 'toGraph: record → nodes and edges'): StreamOperator {
-  let target: RecordBatch | null = null
+  let out: Collector<GraphPrimitive> | null = null
   let recordTs = 0
   const builder: GraphBuilder = {
     node(type: string, nodeId: string, properties: Properties, eventTime?: number) {
       checkId(`node ${type}`, nodeId)
       const ts = eventTime ?? recordTs
-      const p: GraphPrimitive = { kind: 'node', type, id: nodeId, properties, eventTime: ts }
-      target!.push(p, ts)
+      out!.collect({ kind: 'node', type, id: nodeId, properties, eventTime: ts }, ts)
     },
     edge(type: string, src: NodeRef, dst: NodeRef, properties: Properties, eventTime?: number) {
       checkId(`edge ${type} source`, src.id)
       checkId(`edge ${type} destination`, dst.id)
       const ts = eventTime ?? recordTs
-      const p: GraphPrimitive = { kind: 'edge', type, src, dst, properties, eventTime: ts }
-      target!.push(p, ts)
+      out!.collect({ kind: 'edge', type, src, dst, properties, eventTime: ts }, ts)
     },
   }
-  return {
+  return flatMapOperator<R, GraphPrimitive>(
     id,
-    kind: 'flatMap',
-    description,
-    async open() {},
-    processBatch(input: RecordBatch, out: RecordBatch, side: SideOutputs) {
-      target = out
-      const values = input.values
-      for (let i = 0; i < input.length; i++) {
-        recordTs = input.timestamps[i]!
-        const mark = out.length
-        try {
-          toGraph(values[i] as R, builder)
-        } catch (err) {
-          out.length = mark
-          side.deadLetter(userFunctionFailed(id, err, values[i], recordTs))
-        }
-      }
+    (record, collector, timestamp) => {
+      out = collector
+      recordTs = timestamp
+      toGraph(record, builder)
     },
-  }
+    description,
+  )
 }
