@@ -33,6 +33,8 @@ export interface RunTopicOptions {
   readonly store: KvStore
   readonly stateBackend?: 'heap' | 'rocksdb'
   readonly checkpointIntervalMs?: number
+  /** Restore this checkpoint id instead of the latest complete one. */
+  readonly restoreFrom?: number
   readonly handleSignals?: boolean
   /** Called about once a second with live counters. */
   readonly onProgress?: (metrics: Readonly<JobMetrics>) => void
@@ -86,7 +88,7 @@ export async function runTopic(options: RunTopicOptions): Promise<TopicSummary> 
     deadLetterSink: deadLetters,
     dataDir: dir,
     state: { backend: options.stateBackend ?? 'rocksdb' },
-    checkpoint: { intervalMs: options.checkpointIntervalMs ?? 10_000 },
+    checkpoint: { intervalMs: options.checkpointIntervalMs ?? 10_000, ...(options.restoreFrom !== undefined ? { restoreFrom: options.restoreFrom } : {}) },
     handleSignals: options.handleSignals ?? false,
   })
   let cancel = () => {}

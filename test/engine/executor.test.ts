@@ -114,6 +114,73 @@ describe('executor', () => {
     expect(finalContents(sink)['e|watched|account|a4|title|t2']).toBeDefined()
   })
 
+  it('admits records within the allowed lateness and sends later ones to the dead letters', async () => {
+    const lenient = defineJob({ ...viewJob, watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000, allowedLatenessMs: 5_000 } })
+    const sink = new CollectingSink<GraphPrimitive>('graph')
+    const dlq = new CollectingSink<DeadLetter>('dlq')
+    const input = [
+      ...Array.from({ length: 5 }, (_, i) => ({ account: 'a1', title: 't1', ts: 20_000 + i, position: i })),
+      { account: 'a2', title: 't1', ts: 16_000, position: 1 }, // 4 s behind the watermark: admitted
+      { account: 'a3', title: 't1', ts: 10_000, position: 1 }, // 10 s behind: late
+    ]
+    const result = await runJob(lenient, {
+      source: new TestSource('views', input),
+      decode: (raw) => raw as View,
+      graphSinks: [sink],
+      deadLetterSink: dlq,
+      dataDir: dataDir(),
+      state: { backend: 'heap' },
+      batchSize: 5,
+      clock: new ManualClock(0),
+    }).done
+    expect(result.metrics.lateRecords).toBe(1)
+    expect(dlq.values().map((d) => (d.value as View).account)).toEqual(['a3'])
+    expect(finalContents(sink)['n|account|a2']).toBeDefined()
+    expect(finalContents(sink)['n|account|a3']).toBeUndefined()
+  })
+
+  it('restores a named checkpoint instead of the latest', async () => {
+    const dir = dataDir()
+    const input = views(60)
+    const clock = new ManualClock(0)
+    const first = runJob(viewJob, {
+      source: new TestSource('views', input, { onPoll: () => clock.advance(5) }),
+      decode: (raw) => raw as View,
+      graphSinks: [new CollectingSink<GraphPrimitive>('graph')],
+      deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+      dataDir: dir,
+      state: { backend: 'rocksdb' },
+      checkpoint: { intervalMs: 5, retain: 10 },
+      batchSize: 10,
+      clock,
+    })
+    expect((await first.done).metrics.checkpoints).toBeGreaterThan(3)
+    const again = await runJob(viewJob, {
+      source: new TestSource('views', input),
+      decode: (raw) => raw as View,
+      graphSinks: [new CollectingSink<GraphPrimitive>('graph')],
+      deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+      dataDir: dir,
+      state: { backend: 'rocksdb' },
+      checkpoint: { restoreFrom: 2 },
+      batchSize: 10,
+      clock: new ManualClock(0),
+    }).done
+    expect(again.metrics.restoredFrom).toBe(2)
+    expect(again.metrics.recordsIn).toBeGreaterThan(0)
+    await expect(
+      runJob(viewJob, {
+        source: new TestSource('views', input),
+        decode: (raw) => raw as View,
+        graphSinks: [],
+        deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+        dataDir: dir,
+        checkpoint: { restoreFrom: 999 },
+        clock: new ManualClock(0),
+      }).done,
+    ).rejects.toThrow(/checkpoint 999 does not exist/)
+  })
+
   it('waits for a backpressured sink before polling again', async () => {
     const sink = new CollectingSink<GraphPrimitive>('graph')
     const pressured: Sink<GraphPrimitive> = sink

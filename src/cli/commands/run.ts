@@ -20,6 +20,7 @@ interface RunArgs {
   store: string
   state: 'heap' | 'rocksdb'
   'checkpoint-interval': number
+  'restore-from'?: number
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -36,7 +37,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('data-dir', { type: 'string', default: '.rdg/jobs', describe: 'checkpoints, state and dead letters' })
       .option('store', { type: 'string', default: '.rdg/graph', describe: 'embedded graph store directory' })
       .option('state', { choices: ['heap', 'rocksdb'] as const, default: 'rocksdb' as const, describe: 'state backend' })
-      .option('checkpoint-interval', { type: 'number', default: 10_000, describe: 'milliseconds between checkpoints' }) as never,
+      .option('checkpoint-interval', { type: 'number', default: 10_000, describe: 'milliseconds between checkpoints' })
+      .option('restore-from', { type: 'number', describe: 'restore this checkpoint id instead of the latest complete one' }) as never,
   handler: async (args) => {
     if (args.brokers !== undefined) {
       throw new ConfigError('the Kafka source is not part of this build yet', 'use --source generator or --source file:<path.jsonl>')
@@ -57,6 +59,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         store,
         stateBackend: args.state,
         checkpointIntervalMs: args['checkpoint-interval'],
+        ...(args['restore-from'] !== undefined ? { restoreFrom: args['restore-from'] } : {}),
         handleSignals: true,
         onProgress: (m) => process.stderr.write(`  ${fmt(m.recordsIn)} records, ${fmt(m.primitivesAfterDedup)} primitives written, ${m.deadLetters} dead letters, checkpoint ${m.lastCheckpointId ?? '-'}\n`),
       })
