@@ -99,8 +99,15 @@ async function one(backend: 'heap' | 'rocksdb', events: number, revisit: number,
   const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-'))
   const sink = new CountingSink()
   let peakRss = 0
+  const peaks = { heapUsed: 0, external: 0, arrayBuffers: 0 }
   const sample = () => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    if (process.env.RDG_BENCH_MEM) {
+      const m = process.memoryUsage()
+      peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed)
+      peaks.external = Math.max(peaks.external, m.external)
+      peaks.arrayBuffers = Math.max(peaks.arrayBuffers, m.arrayBuffers)
+    }
   }
   const stopSampling = (() => {
     let cancel = () => {}
@@ -123,7 +130,7 @@ async function one(backend: 'heap' | 'rocksdb', events: number, revisit: number,
     batchSize: 2_000,
   }).done
   const seconds = (performance.now() - start) / 1000
-  if (process.env.RDG_BENCH_MEM) process.stderr.write(JSON.stringify(process.memoryUsage()) + "\n")
+  if (process.env.RDG_BENCH_MEM) process.stderr.write(`peak MiB: ${JSON.stringify(Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))}\n`)
   stopSampling()
   sample()
   rmSync(dir, { recursive: true, force: true })

@@ -271,13 +271,19 @@ export class Executor {
     for (const v of vertices) {
       const op = v.vertex.operator
       if (op.advanceTime) {
-        const pending = op.prepareTime?.(wm, now) ?? null
-        if (pending) await pending
-        v.timerOut.clear()
-        op.advanceTime(wm, now, v.timerOut, v.side)
-        this.count(v, 0, v.timerOut.length)
-        if (v.timerOut.length > 0 && v.children.length > 0) await this.push(v.children, v.timerOut)
-        await this.pushSideOutputs(v)
+        // One bounded chunk of due timers at a time, each pushed downstream before the next.
+        do {
+          const pending = op.prepareTime?.(wm, now) ?? null
+          if (pending) await pending
+          v.timerOut.clear()
+          op.advanceTime(wm, now, v.timerOut, v.side)
+          this.count(v, 0, v.timerOut.length)
+          if (v.timerOut.length > 0 && v.children.length > 0) await this.push(v.children, v.timerOut)
+          await this.pushSideOutputs(v)
+          for (const sink of this.sinks) if (sink.backpressured) await sink.drain()
+          // Between chunks every operator is quiescent: a checkpoint here is consistent.
+          if (this.options.backend.wantsCheckpoint) await this.checkpoint('state memory budget')
+        } while (op.hasDueTimers?.(wm, now))
       }
       await this.fireTimers(v.children, wm, now)
       for (const children of v.sideChildren.values()) await this.fireTimers(children, wm, now)

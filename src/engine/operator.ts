@@ -53,10 +53,15 @@ export interface StreamOperator {
   /** Loads what `processBatch` will touch; null when there is nothing to await. */
   prepareBatch?(input: RecordBatch): Promise<void> | null
   processBatch(input: RecordBatch, out: RecordBatch, side: SideOutputs): void
-  /** Loads what `advanceTime` will touch (the keys of due timers); null when nothing is due. */
+  /**
+   * Takes the next bounded chunk of due timers (event time <= watermark, processing time
+   * <= processingTime) and loads what firing them touches; null when there is nothing to await.
+   */
   prepareTime?(watermark: number, processingTime: number): Promise<void> | null
-  /** Fires event-time timers <= watermark and processing-time timers <= processingTime. */
+  /** Fires the chunk taken by `prepareTime`. */
   advanceTime?(watermark: number, processingTime: number, out: RecordBatch, side: SideOutputs): void
+  /** True while more timers are due: the runtime repeats prepareTime/advanceTime, one bounded chunk at a time. */
+  hasDueTimers?(watermark: number, processingTime: number): boolean
   /** Called at each batch boundary (e.g. to reload side inputs that changed). */
   onBatchBoundary?(): void
   close?(): Promise<void>

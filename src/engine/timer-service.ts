@@ -126,16 +126,25 @@ export class TimerService {
     else this.table.put(key, next)
   }
 
+  /** True when a timer (possibly a deleted one) is at or before `upTo`; safe with upTo = +∞. */
+  hasDue(domain: TimeDomain, upTo: number): boolean {
+    const top = this.heaps[domain].peek()
+    return top !== undefined && top.timestamp <= upTo
+  }
+
   /** Earliest pending timestamp in a domain (may be a deleted timer), or +∞. */
   next(domain: TimeDomain): number {
     return this.heaps[domain].peek()?.timestamp ?? Number.POSITIVE_INFINITY
   }
 
-  /** Removes and returns heap entries with timestamp <= `upTo`, in firing order (not yet checked against the table). */
-  popDue(domain: TimeDomain, upTo: number): TimerEntry[] {
+  /**
+   * Removes and returns up to `limit` heap entries with timestamp <= `upTo`, in firing
+   * order (not yet checked against the table).
+   */
+  popDue(domain: TimeDomain, upTo: number, limit = Number.POSITIVE_INFINITY): TimerEntry[] {
     const heap = this.heaps[domain]
     const due: TimerEntry[] = []
-    while (heap.size > 0 && heap.peek()!.timestamp <= upTo) due.push(heap.pop()!)
+    while (due.length < limit && heap.size > 0 && heap.peek()!.timestamp <= upTo) due.push(heap.pop()!)
     return due
   }
 

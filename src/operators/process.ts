@@ -23,6 +23,9 @@ const timersDescriptor: StateDescriptor<KeyTimers> = { name: TIMERS_STATE, kind:
 
 export type KeySelector<I> = (value: I) => string | number
 
+/** Timers fired per step: bounds the keys loaded and the output produced at once (a jump of the watermark can make millions due). */
+export const TIMERS_PER_STEP = 4_096
+
 export class KeyedProcessOperator<I, O, D extends StateDeclarations> implements StreamOperator {
   readonly kind = 'process' as const
   readonly keyed = true
@@ -100,8 +103,8 @@ export class KeyedProcessOperator<I, O, D extends StateDeclarations> implements 
 
   prepareTime(watermark: number, processingTime: number): Promise<void> | null {
     if (!this.fn.onTimer) return null
-    this.dueEvent = this.timers.popDue('event', watermark)
-    this.dueProcessing = this.timers.popDue('processing', processingTime)
+    this.dueEvent = this.timers.popDue('event', watermark, TIMERS_PER_STEP)
+    this.dueProcessing = this.timers.popDue('processing', processingTime, TIMERS_PER_STEP - this.dueEvent.length)
     if (this.dueEvent.length === 0 && this.dueProcessing.length === 0) return null
     const keys: StateKey[] = []
     for (const e of this.dueEvent) keys.push(e.key)
@@ -113,17 +116,15 @@ export class KeyedProcessOperator<I, O, D extends StateDeclarations> implements 
     if (!this.fn.onTimer) return
     this.out = out
     this.side = side
-    // Timers registered while firing (for the firing key) may already be due: loop until none are.
-    let event = this.dueEvent
-    let processing = this.dueProcessing
+    // Timers that firing registers and that are already due come in a later step, after their keys are loaded.
+    for (const entry of this.dueEvent) this.fire('event', entry)
+    for (const entry of this.dueProcessing) this.fire('processing', entry)
     this.dueEvent = []
     this.dueProcessing = []
-    while (event.length > 0 || processing.length > 0) {
-      for (const entry of event) this.fire('event', entry)
-      for (const entry of processing) this.fire('processing', entry)
-      event = this.timers.popDue('event', watermark)
-      processing = this.timers.popDue('processing', processingTime)
-    }
+  }
+
+  hasDueTimers(watermark: number, processingTime: number): boolean {
+    return this.fn.onTimer !== undefined && (this.timers.hasDue('event', watermark) || this.timers.hasDue('processing', processingTime))
   }
 
   private fire(domain: TimeDomain, entry: TimerEntry): void {

@@ -142,11 +142,13 @@ export class OperatorTestHarness<O = unknown> {
   private async advance(): Promise<void> {
     const op = this.operator
     if (!op.advanceTime) return
-    const pending = op.prepareTime?.(this.watermark, this.clock.now()) ?? null
-    if (pending) await pending
-    this.out.clear()
-    op.advanceTime(this.watermark, this.clock.now(), this.out, this.side)
-    this.collect()
+    do {
+      const pending = op.prepareTime?.(this.watermark, this.clock.now()) ?? null
+      if (pending) await pending
+      this.out.clear()
+      op.advanceTime(this.watermark, this.clock.now(), this.out, this.side)
+      this.collect()
+    } while (op.hasDueTimers?.(this.watermark, this.clock.now()))
   }
 
   private collect(): void {
