@@ -167,7 +167,7 @@ if (args[0] === '--one') {
   for (const [backend, events, revisit, eventsPerMs, windowMs] of configs) {
     if (only && !backend.includes(only)) continue
     // A capped old space makes V8 collect instead of growing: RSS then reflects live data.
-    const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', import.meta.filename, '--one', backend, String(events), String(revisit), String(eventsPerMs), String(windowMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const r = spawnSync(process.execPath, ['--max-old-space-size=384', '--import', 'tsx', import.meta.filename, '--one', backend, String(events), String(revisit), String(eventsPerMs), String(windowMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
     const line = r.stdout.trim().split('\n').pop() ?? ''
     try {
       const m = JSON.parse(line) as Record<string, number | string>

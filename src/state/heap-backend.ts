@@ -123,6 +123,14 @@ export class HeapStateBackend implements KeyedStateBackend {
 
   async notifyCheckpointComplete(): Promise<void> {}
 
+  async clear(): Promise<void> {
+    for (const t of this.tables.values()) {
+      t.data.clear()
+      t.writes?.clear()
+    }
+    this.restored = new Map()
+  }
+
   async restore(handle: StateSnapshotHandle, root: string): Promise<void> {
     checkCompatible(handle, this.maxParallelism)
     for (const t of this.tables.values()) {

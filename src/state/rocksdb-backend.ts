@@ -33,6 +33,7 @@ import { ClassicLevel } from 'classic-level'
 import type { Clock } from '../engine/clock.ts'
 import type { CheckpointId, OperatorId, StateKey } from '../engine/types.ts'
 import { checkCompatible } from './heap-backend.ts'
+import { PresenceFilter } from './presence-filter.ts'
 import { allKeyGroups, inRange, keyGroupOf } from './key-groups.ts'
 import { readSnapshot, SnapshotWriter, type GroupIndex } from './snapshot-format.ts'
 import { decodeStored, encodeStored, tableIdOf } from './stored-value.ts'
@@ -168,6 +169,8 @@ export class RocksDbStateBackend implements KeyedStateBackend {
   private db: Db
   private opened: Promise<void> | null = null
   private cachedCount = 0
+  /** Keys the live database may hold; a miss there needs no disk read. */
+  private readonly present = new PresenceFilter()
   /** The chain of the latest complete (or being completed) checkpoint. */
   private chain: { files: string[]; ids: number[]; index: Record<string, GroupIndex>; fullBytes: number; deltaBytes: number } | null = null
   /** Snapshot taken but not yet known complete: applied to the live DB on completion. */
@@ -225,11 +228,12 @@ export class RocksDbStateBackend implements KeyedStateBackend {
         }
         t.cache.set(key, ABSENT) // placeholder: dedupes repeats within the batch
         this.cachedCount++
+        if (!this.present.mightContain(t.id + '\u0000' + key)) continue // never persisted: certainly absent
         missKeys.push(key)
         missTables!.push(t)
       }
     }
-    if (!missKeys) {
+    if (!missKeys || missKeys.length === 0) {
       if (this.cachedCount > this.cacheEntries * 1.1) this.evict(keys)
       return null
     }
@@ -353,7 +357,10 @@ export class RocksDbStateBackend implements KeyedStateBackend {
         if (d.value === DELETED && d.baseAbsent) continue
         const rk = rowKey(keyGroupOf(key, this.maxParallelism), t.id, key)
         if (d.value === DELETED) batch.del(rk)
-        else batch.put(rk, Buffer.from(encodeStored(t.descriptor, d.value, d.writtenAt)))
+        else {
+          batch.put(rk, Buffer.from(encodeStored(t.descriptor, d.value, d.writtenAt)))
+          this.present.add(t.id + '\u0000' + key)
+        }
       }
     }
     batch.put(META_KEY, Buffer.from(JSON.stringify({ checkpointId: id, range: this.keyGroups } satisfies LiveMeta)))
@@ -371,6 +378,21 @@ export class RocksDbStateBackend implements KeyedStateBackend {
     this.chain = pending.chain
     this.pendingSnapshot = null
     if (this.cachedCount > this.cacheEntries) this.evict([])
+  }
+
+  async clear(): Promise<void> {
+    await this.ensureOpen()
+    await this.db.clear()
+    for (const t of this.tables.values()) {
+      t.cache.clear()
+      t.dirty.clear()
+      t.cachedWrites?.clear()
+    }
+    this.cachedCount = 0
+    this.dirtyCount = 0
+    this.present.clear()
+    this.chain = null
+    this.pendingSnapshot = null
   }
 
   async restore(handle: StateSnapshotHandle, root: string): Promise<void> {
@@ -396,6 +418,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
       await this.db.clear()
       await this.ingest(root, handle.files, index, handle.checkpointId)
     }
+    await this.rebuildPresence()
     this.chain =
       handle.backend === 'rocksdb'
         ? { files: [...handle.files], ids: [...ids], index: { ...index }, fullBytes: meta.fullBytes ?? 0, deltaBytes: meta.deltaBytes ?? 0 }
@@ -422,6 +445,15 @@ export class RocksDbStateBackend implements KeyedStateBackend {
     }
     batch.put(META_KEY, Buffer.from(JSON.stringify({ checkpointId: id, range: this.keyGroups } satisfies LiveMeta)))
     await batch.write()
+  }
+
+  /** Fills the presence filter with every key of the live database (after a restore). */
+  private async rebuildPresence(): Promise<void> {
+    this.present.clear()
+    for await (const [k] of this.db.iterator({ ...BUF, lt: META_KEY, values: false })) {
+      const { table, key } = parseRowKey(k)
+      this.present.add(table + '\u0000' + key)
+    }
   }
 
   private async readLiveMeta(): Promise<LiveMeta | null> {

@@ -88,6 +88,8 @@ export interface KeyedStateBackend {
   snapshot(id: CheckpointId, root: string): Promise<StateSnapshotHandle>
   /** Called after the checkpoint is marked complete: may apply it to the live store and drop garbage. */
   notifyCheckpointComplete(id: CheckpointId): Promise<void>
+  /** Drops all state: a fresh start, with no checkpoint to restore (a live store left by an earlier run is not trusted). */
+  clear(): Promise<void>
   /** Replaces all state with the snapshot's key groups that fall in this backend's range. */
   restore(handle: StateSnapshotHandle, root: string): Promise<void>
   /** Files under `root` that the given retained handles still need (for checkpoint retention). */

@@ -64,7 +64,10 @@ export class CheckpointCoordinator {
     }
     const maxId = all.length > 0 ? all[all.length - 1]! : 0
     this.nextId = checkpointId(maxId + 1)
-    if (!meta) return null
+    if (!meta) {
+      await backend.clear()
+      return null
+    }
     if (meta.sourceId !== this.options.source.id) {
       throw new ConfigError(`checkpoint ${meta.id} belongs to source "${meta.sourceId}", not "${this.options.source.id}"`, `use another --data-dir or the same source`)
     }
