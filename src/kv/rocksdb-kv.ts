@@ -1,0 +1,294 @@
+/**
+ * The embedded KV backend (the default): every namespace in one RocksDB directory.
+ *
+ * Layout (binary keys, UTF-8 names):
+ *   'd' namespace \0 recordId \0 itemKey → cell: flags, event time, [expiry], encoded value
+ *   'r' namespace \0 recordId            → record tombstone: event time of the latest deleteRecord
+ *   'm' 'format'                         → layout version
+ * so a record's items are one sorted range and a namespace is one range. Writes read the
+ * stored cells of a whole batch with one multi-get, keep only versions that win under
+ * last-writer-wins, and commit them in one atomic batch; writes are serialised so two
+ * batches can not both read a stale version.
+ *
+ * @example
+ * const store = await RocksDbKvStore.open('.rdg/graph', { namespaces: { 'edge.*': { ttlMs: 30 * 86_400_000 } } })
+ * await store.putItems([{ namespace: 'node.account', recordId: 'a1', item: { key: 'props', value: { plan: 'basic' }, eventTime: 1 } }])
+ */
+import { mkdir } from 'node:fs/promises'
+import { RocksLevel } from '@nxtedition/rocksdb'
+import { systemClock, type Clock } from '../engine/clock.ts'
+import { ConfigError } from '../engine/errors.ts'
+import { DEFAULT_PAGE_ITEMS, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type RecordRequest, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
+import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
+import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
+
+const BUF = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
+const FORMAT_KEY = Buffer.from('mformat')
+const FORMAT = Buffer.from('rdg-kv-1')
+const SEP = 0x00
+const DELETED = 1
+const EXPIRES = 2
+const CHUNK = 256
+
+export interface RocksDbKvStoreOptions {
+  /** Processing time for TTLs. Default: the system clock. */
+  readonly clock?: Clock
+  /** Namespace pattern → settings (default TTL). */
+  readonly namespaces?: Readonly<Record<string, NamespaceSettings>>
+}
+
+function encodeCell(c: Cell): Buffer {
+  const head = c.expiresAt === null ? 9 : 17
+  const out = Buffer.allocUnsafe(head + c.value.length)
+  out[0] = (c.deleted ? DELETED : 0) | (c.expiresAt === null ? 0 : EXPIRES)
+  out.writeDoubleBE(c.eventTime, 1)
+  if (c.expiresAt !== null) out.writeDoubleBE(c.expiresAt, 9)
+  out.set(c.value, head)
+  return out
+}
+
+function decodeCell(b: Buffer): Cell {
+  const flags = b[0]!
+  const expires = (flags & EXPIRES) !== 0
+  return { deleted: (flags & DELETED) !== 0, eventTime: b.readDoubleBE(1), expiresAt: expires ? b.readDoubleBE(9) : null, value: b.subarray(expires ? 17 : 9) }
+}
+
+const recordPrefix = (ns: string, rid: string): Buffer => Buffer.from(`d${ns}\u0000${rid}\u0000`, 'utf8')
+const tombstoneKey = (ns: string, rid: string): Buffer => Buffer.from(`r${ns}\u0000${rid}`, 'utf8')
+const namespacePrefix = (ns: string): Buffer => Buffer.from(`d${ns}\u0000`, 'utf8')
+/** The smallest key above every key starting with `prefix` (0xff never occurs in UTF-8). */
+const above = (prefix: Buffer): Buffer => Buffer.concat([prefix, Buffer.from([0xff])])
+
+function bounds(prefix: Buffer, q: ItemQuery, after: string | null): { gt?: Buffer; gte?: Buffer; lt: Buffer } {
+  let lower = prefix
+  let upper = above(prefix)
+  if (q.prefix !== undefined) {
+    lower = Buffer.concat([prefix, Buffer.from(q.prefix)])
+    upper = above(lower)
+  } else if (q.range) {
+    if (q.range.from !== undefined) lower = Buffer.concat([prefix, Buffer.from(q.range.from)])
+    if (q.range.to !== undefined) upper = Buffer.concat([prefix, Buffer.from(q.range.to)])
+  }
+  if (after !== null) {
+    const resume = Buffer.concat([prefix, Buffer.from(after)])
+    if (Buffer.compare(resume, lower) >= 0) return { gt: resume, lt: upper }
+  }
+  return { gte: lower, lt: upper }
+}
+
+export class RocksDbKvStore implements KvDataStore {
+  private writes: Promise<unknown> = Promise.resolve()
+  private readonly policy: NamespacePolicy
+
+  private constructor(
+    private readonly db: RocksLevel,
+    private readonly clock: Clock,
+    namespaces: Readonly<Record<string, NamespaceSettings>> | undefined,
+  ) {
+    this.policy = new NamespacePolicy(namespaces)
+  }
+
+  /** Opens (creating if needed) the store in `path`. */
+  static async open(path: string, options: RocksDbKvStoreOptions = {}): Promise<RocksDbKvStore> {
+    await mkdir(path, { recursive: true })
+    const db = new RocksLevel(path, BUF)
+    try {
+      await db.open()
+    } catch (err) {
+      const msg = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message
+      throw new ConfigError(`cannot open the KV store at ${path}: ${msg}`, /lock/i.test(msg) ? 'another process is using it; stop it or use another directory' : 'check the directory')
+    }
+    const [format] = (await db.getMany([FORMAT_KEY], BUF)) as Array<Buffer | undefined>
+    if (!format) {
+      const it = db.iterator({ ...BUF, limit: 1 })
+      const [first] = await it.nextv(1)
+      await it.close()
+      if (first) {
+        await db.close()
+        throw new ConfigError(`${path} holds a graph store in an older layout`, 'delete the directory (rdg rebuilds it by replaying) or pass another store directory')
+      }
+      await db.put(FORMAT_KEY, FORMAT, BUF)
+    } else if (!format.equals(FORMAT)) {
+      await db.close()
+      throw new ConfigError(`${path} holds a KV store in layout ${format.toString()}, not ${FORMAT.toString()}`, 'use a store directory written by this version')
+    }
+    return new RocksDbKvStore(db, options.clock ?? systemClock, options.namespaces)
+  }
+
+  /** Runs write work one batch at a time (a batch reads stored versions, then writes). */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work)
+    this.writes = run.catch(() => {})
+    return run
+  }
+
+  async putItems(writes: readonly KvPut[]): Promise<void> {
+    if (writes.length === 0) return
+    const now = this.clock.now()
+    // Collapse the batch per row first (the winning version), then compare with what is stored.
+    const rows = new Map<string, { key: Buffer; tomb: Buffer; cell: Cell }>()
+    for (const w of writes) {
+      checkName('namespace', w.namespace)
+      checkName('record id', w.recordId)
+      const cell = putCell(w, this.policy, now)
+      const id = `${w.namespace}\u0000${w.recordId}\u0000${w.item.key}`
+      const prev = rows.get(id)
+      if (!prev) rows.set(id, { key: Buffer.concat([recordPrefix(w.namespace, w.recordId), Buffer.from(w.item.key)]), tomb: tombstoneKey(w.namespace, w.recordId), cell })
+      else if (supersedes(prev.cell, cell)) prev.cell = cell
+    }
+    await this.serial(() => this.writeCells([...rows.values()]))
+  }
+
+  private async writeCells(rows: Array<{ key: Buffer; tomb: Buffer; cell: Cell }>): Promise<void> {
+    const tombs = [...new Map(rows.map((r) => [r.tomb.toString('latin1'), r.tomb])).values()]
+    const stored = (await this.db.getMany([...rows.map((r) => r.key), ...tombs], BUF)) as Array<Buffer | undefined>
+    const deletedAt = new Map<string, number>()
+    tombs.forEach((t, i) => {
+      const v = stored[rows.length + i]
+      if (v) deletedAt.set(t.toString('latin1'), v.readDoubleBE(0))
+    })
+    const batch = this.db.batch()
+    let n = 0
+    rows.forEach((r, i) => {
+      const d = deletedAt.get(r.tomb.toString('latin1'))
+      if (d !== undefined && r.cell.eventTime <= d) return
+      const prev = stored[i]
+      if (prev && !supersedes(decodeCell(prev), r.cell)) return
+      batch.put(r.key, encodeCell(r.cell))
+      n++
+    })
+    if (n > 0) await batch.write()
+    else await batch.close()
+  }
+
+  async deleteItems(namespace: string, recordId: string, itemKeys: readonly string[], eventTime: number): Promise<void> {
+    checkName('namespace', namespace)
+    checkName('record id', recordId)
+    const cell = tombstone(eventTime)
+    const prefix = recordPrefix(namespace, recordId)
+    const tomb = tombstoneKey(namespace, recordId)
+    await this.serial(() => this.writeCells(itemKeys.map((k) => ({ key: Buffer.concat([prefix, Buffer.from(k)]), tomb, cell }))))
+  }
+
+  async deleteRecord(namespace: string, recordId: string, eventTime: number): Promise<void> {
+    checkName('namespace', namespace)
+    checkName('record id', recordId)
+    checkEventTime(eventTime)
+    await this.serial(async () => {
+      const key = tombstoneKey(namespace, recordId)
+      const [prev] = (await this.db.getMany([key], BUF)) as Array<Buffer | undefined>
+      const at = Math.max(prev ? prev.readDoubleBE(0) : Number.NEGATIVE_INFINITY, eventTime)
+      const batch = this.db.batch()
+      const value = Buffer.allocUnsafe(8)
+      value.writeDoubleBE(at, 0)
+      batch.put(key, value)
+      // The items the tombstone shadows can go now; newer ones stay.
+      const prefix = recordPrefix(namespace, recordId)
+      const it = this.db.iterator({ ...BUF, gte: prefix, lt: above(prefix) })
+      try {
+        for (;;) {
+          const entries = (await it.nextv(CHUNK)) as Array<[Buffer, Buffer]>
+          if (entries.length === 0) break
+          for (const [k, v] of entries) if (decodeCell(v).eventTime <= at) batch.del(k)
+        }
+      } finally {
+        await it.close()
+      }
+      await batch.write()
+    })
+  }
+
+  private async recordDeletedAt(namespace: string, recordId: string): Promise<number | null> {
+    const [v] = (await this.db.getMany([tombstoneKey(namespace, recordId)], BUF)) as Array<Buffer | undefined>
+    return v ? v.readDoubleBE(0) : null
+  }
+
+  async readRecord(namespace: string, recordId: string, query: PageQuery = {}): Promise<RecordPage> {
+    checkName('namespace', namespace)
+    checkName('record id', recordId)
+    checkQuery(query)
+    const after = resumeAfter(query)
+    const prefix = recordPrefix(namespace, recordId)
+    const deletedAt = await this.recordDeletedAt(namespace, recordId)
+    const now = this.clock.now()
+    const page = new PageBuilder(query)
+    const token = (last: StoredItem) => encodeToken({ k: last.key })
+    const take = (key: string, cell: Cell): boolean => !isLive(cell, now, deletedAt) || page.offer(toItem(key, cell), itemBytes(key, cell.value.length))
+
+    if (query.keys) {
+      const keys = [...new Set(query.keys)].filter((k) => after === null || compareKeys(k, after) > 0).sort(compareKeys)
+      const values = (await this.db.getMany(keys.map((k) => Buffer.concat([prefix, Buffer.from(k)])), BUF)) as Array<Buffer | undefined>
+      for (let i = 0; i < keys.length; i++) {
+        const v = values[i]
+        if (v && !take(keys[i]!, decodeCell(v))) return page.finish(true, token)
+      }
+      return page.finish(false, token)
+    }
+
+    const it = this.db.iterator({ ...BUF, ...bounds(prefix, query, after) })
+    try {
+      for (;;) {
+        const entries = (await it.nextv(page.items.length === 0 ? Math.min(CHUNK, (query.limit ?? DEFAULT_PAGE_ITEMS) + 1) : CHUNK)) as Array<[Buffer, Buffer]>
+        if (entries.length === 0) return page.finish(false, token)
+        for (const [k, v] of entries) {
+          const key = k.toString('utf8', prefix.length)
+          if (!selects(query, key)) continue
+          if (!take(key, decodeCell(v))) return page.finish(true, token)
+        }
+      }
+    } finally {
+      await it.close()
+    }
+  }
+
+  async readRecords(requests: readonly RecordRequest[]): Promise<RecordPage[]> {
+    return Promise.all(requests.map((r) => this.readRecord(r.namespace, r.recordId, r.query)))
+  }
+
+  async getRecord(namespace: string, recordId: string, query: ItemQuery = {}): Promise<StoredItem[]> {
+    const page = await this.readRecord(namespace, recordId, { ...query, limit: query.limit ?? Number.MAX_SAFE_INTEGER, maxBytes: undefined, pageToken: null })
+    return page.items
+  }
+
+  async getRecords(namespace: string, recordIds: readonly string[], query?: ItemQuery): Promise<Map<string, StoredItem[]>> {
+    const results = await Promise.all(recordIds.map((id) => this.getRecord(namespace, id, query)))
+    return new Map(recordIds.map((id, i) => [id, results[i]!]))
+  }
+
+  async scanNamespace(namespace: string, query: ScanQuery = {}): Promise<ScanPage> {
+    checkName('namespace', namespace)
+    checkQuery(query)
+    const prefix = namespacePrefix(namespace)
+    const after = query.pageToken ? decodeToken(query.pageToken, ['r', 'k']) : null
+    const range = after ? { gt: Buffer.concat([recordPrefix(namespace, after.r!), Buffer.from(after.k!)]) } : { gte: prefix }
+    const page = new PageBuilder<ScanRow>(query)
+    const token = (last: ScanRow) => encodeToken({ r: last.recordId, k: last.key })
+    const deletedAt = new Map<string, number | null>()
+    const now = this.clock.now()
+    const it = this.db.iterator({ ...BUF, ...range, lt: above(prefix) })
+    try {
+      for (;;) {
+        const entries = (await it.nextv(CHUNK)) as Array<[Buffer, Buffer]>
+        if (entries.length === 0) return page.finish(false, token)
+        const parsed = entries.map(([k, v]) => {
+          const sep = k.indexOf(SEP, prefix.length)
+          return { recordId: k.toString('utf8', prefix.length, sep), key: k.toString('utf8', sep + 1), cell: decodeCell(v) }
+        })
+        const unknown = [...new Set(parsed.map((p) => p.recordId).filter((r) => !deletedAt.has(r)))]
+        const tombs = (await this.db.getMany(unknown.map((r) => tombstoneKey(namespace, r)), BUF)) as Array<Buffer | undefined>
+        unknown.forEach((r, i) => deletedAt.set(r, tombs[i] ? tombs[i]!.readDoubleBE(0) : null))
+        for (const p of parsed) {
+          if (!isLive(p.cell, now, deletedAt.get(p.recordId) ?? null)) continue
+          if (!page.offer({ recordId: p.recordId, ...toItem(p.key, p.cell) }, itemBytes(p.recordId, 0) + itemBytes(p.key, p.cell.value.length))) return page.finish(true, token)
+        }
+      }
+    } finally {
+      await it.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.writes
+    await this.db.close()
+  }
+}
