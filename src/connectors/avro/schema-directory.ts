@@ -75,7 +75,8 @@ export class SchemaDirectory implements SchemaSource {
         throw new ConfigError(`schema for ${subject} is not backward compatible with v${latest.version} in ${this.root}: ${(err as Error).message}`, 'evolve it with defaults for new fields')
       }
     }
-    const id = Math.max(0, ...this.byId.keys()) + 1
+    // Like a registry, the same schema under another subject keeps its id.
+    const id = [...this.byId.values()].find((e) => e.key === key)?.id ?? Math.max(0, ...this.byId.keys()) + 1
     const version = (latest?.version ?? 0) + 1
     mkdirSync(join(this.root, subject), { recursive: true })
     writeFileSync(join(this.root, subject, `v${version}-id${id}.avsc`), JSON.stringify(schema, null, 2) + '\n')

@@ -80,6 +80,21 @@ export async function requireTopics(admin: Admin, topics: readonly string[], bro
   if (missing.length > 1) throw new ConfigError(`topics ${missing.join(', ')} do not exist on ${brokers.join(',')}`, 'create them or check --brokers')
 }
 
+/**
+ * Makes sure the topics exist: creates the missing ones when `create` is set, otherwise
+ * fails like `requireTopics`.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly string[], brokers: readonly string[], create: false | { partitions?: number; replicationFactor?: number }): Promise<void> {
+  if (!create) return requireTopics(admin, topics, brokers)
+  const existing = new Set(await admin.listTopics())
+  const missing = topics.filter((t) => !existing.has(t))
+  if (missing.length === 0) return
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({ topic, numPartitions: create.partitions ?? 1, replicationFactor: create.replicationFactor ?? 1 })),
+  })
+}
+
 /** The innermost message of a kafkajs error (they wrap the socket error several levels deep). */
 export function rootCause(err: unknown): string {
   let e = err as { message?: string; originalError?: unknown; cause?: unknown } | undefined
