@@ -8,10 +8,23 @@
  * await runJob(job, { ..., graphSinks: [graph] }).done
  * graph.node('account', 'acct-00001')?.properties
  * graph.edgesFrom({ type: 'profile', id: 'acct-00001-p0' }, 'started_watching')
+ *
+ * With a `schema`, a primitive that does not fit is passed to `onReject` as a dead
+ * letter instead (as the KV graph sink does), so tests see schema mistakes.
  */
-import type { Sink } from '../../engine/connector.ts'
+import type { DeadLetter, Sink } from '../../engine/connector.ts'
 import { operatorId, type OperatorId } from '../../engine/types.ts'
 import { identityOf, type GraphEdge, type GraphNode, type GraphPrimitive, type NodeRef } from '../../graph/model.ts'
+import type { GraphSchema } from '../../graph/schema.ts'
+import { validatePrimitive } from '../../graph/validate.ts'
+
+export interface MemoryGraphSinkOptions {
+  readonly id?: string
+  /** Validate writes against this schema; misfits go to `onReject`. */
+  readonly schema?: GraphSchema
+  /** Receives rejected primitives as dead letters. Default: throw (a test should not ignore them). */
+  readonly onReject?: (letter: DeadLetter) => void
+}
 
 export class MemoryGraphSink implements Sink<GraphPrimitive> {
   readonly id: OperatorId
@@ -21,10 +34,12 @@ export class MemoryGraphSink implements Sink<GraphPrimitive> {
   /** Writes ignored because the stored primitive is newer. */
   stale = 0
   flushes = 0
+  /** Writes the schema rejected. */
+  rejected = 0
   private readonly byIdentity = new Map<string, GraphPrimitive>()
 
-  constructor(id = 'memory-graph') {
-    this.id = operatorId(id)
+  constructor(private readonly options: MemoryGraphSinkOptions = {}) {
+    this.id = operatorId(options.id ?? 'memory-graph')
   }
 
   async open(): Promise<void> {}
@@ -32,6 +47,16 @@ export class MemoryGraphSink implements Sink<GraphPrimitive> {
   /** Upsert; an equal event time replaces too, so the latest write of a tie wins. */
   write(value: GraphPrimitive): void {
     this.writes++
+    if (this.options.schema) {
+      const problem = validatePrimitive(this.options.schema, value)
+      if (problem !== null) {
+        this.rejected++
+        const letter: DeadLetter = { reason: problem, operator: this.id, source: null, value, eventTime: value.eventTime }
+        if (!this.options.onReject) throw new Error(`${this.id}: ${problem}`)
+        this.options.onReject(letter)
+        return
+      }
+    }
     const key = identityOf(value)
     const prev = this.byIdentity.get(key)
     if (prev !== undefined && prev.eventTime > value.eventTime) {

@@ -35,6 +35,17 @@ describe('MemoryGraphSink', () => {
     expect(replayed.toJSON()).toEqual(once.toJSON())
     expect(Object.keys(once.toJSON())).toEqual(['e|started_watching|profile|p1|title|t1', 'n|account|a1', 'n|account|a2'])
   })
+
+  it('with a schema, passes primitives that do not fit to onReject', () => {
+    const rejected: string[] = []
+    const schema = { nodes: { account: { properties: { plan: 'string' as const } } }, edges: {} }
+    const sink = new MemoryGraphSink({ schema, onReject: (l) => rejected.push(l.reason) })
+    sink.write(node('a1', 'basic', 1))
+    sink.write(edge('t1', 1, 1))
+    expect(sink.size).toBe(1)
+    expect(rejected).toEqual(['edge type "started_watching" is not in the graph schema'])
+    expect(() => new MemoryGraphSink({ schema }).write(edge('t1', 1, 1))).toThrow('not in the graph schema')
+  })
 })
 
 describe('MemoryDeadLetterSink', () => {
