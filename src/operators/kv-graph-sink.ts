@@ -87,7 +87,7 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
 
   async open(_ctx: SinkContext): Promise<void> {}
 
-  write(p: GraphPrimitive): void {
+  write(p: GraphPrimitive, _timestamp?: number): void {
     const reason = validatePrimitive(this.options.schema, p)
     if (reason) {
       this.rejected++

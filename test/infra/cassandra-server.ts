@@ -224,6 +224,13 @@ export class CassandraServer implements CassandraConnection {
     return server
   }
 
+  /** A handle on a server started elsewhere (e.g. by the global setup), from its directory: to stop and restart it. */
+  static attach(dir: string, startTimeoutMs = 180_000): CassandraServer {
+    const config = readFileSync(join(dir, 'cassandra.yaml'), 'utf8')
+    const port = (key: string) => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(config)?.[1] ?? Number.NaN)
+    return new CassandraServer(dir, port('native_transport_port'), port('storage_port'), startTimeoutMs)
+  }
+
   /** Starts (or restarts) the server in its directory, on its ports; resolves when CQL answers. */
   async start(): Promise<void> {
     if (this.proc) throw new Error('Cassandra is already running')
