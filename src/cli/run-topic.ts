@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path'
 import { ConfigError } from '../engine/errors.ts'
-import type { Source } from '../engine/connector.ts'
+import type { DeadLetter, Sink, Source } from '../engine/connector.ts'
+import { kafkaJobIo } from '../connectors/kafka/job-io.ts'
 import type { JobDefinition } from '../engine/job-definition.ts'
 import { runJob } from '../engine/run-job.ts'
 import type { JobMetrics } from '../engine/run-options.ts'
@@ -24,6 +25,7 @@ import { KvGraphSink } from '../operators/kv-sink.ts'
 export type SourceChoice =
   | { readonly kind: 'generator'; readonly count?: number; readonly rate?: number; readonly seed?: number; readonly accounts?: number }
   | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'kafka'; readonly brokers: string; readonly registryUrl?: string; readonly schemaDir?: string; readonly start?: 'earliest' | 'latest' }
 
 export interface RunTopicOptions {
   readonly job: JobDefinition
@@ -52,13 +54,13 @@ export interface TopicSummary {
 
 /** Parses `generator` or `file:<path>`. */
 export function parseSource(flag: string | undefined, extra: { count?: number; rate?: number; seed?: number }): SourceChoice {
-  if (!flag) throw new ConfigError('no source given', 'pass --source generator or --source file:<path.jsonl> (Kafka: --brokers, coming with the Kafka connector)')
+  if (!flag) throw new ConfigError('no source given', 'pass --brokers host:port for Kafka, or --source generator, or --source file:<path.jsonl>')
   if (flag === 'generator') return { kind: 'generator', ...extra }
   if (flag.startsWith('file:') && flag.length > 5) return { kind: 'file', path: flag.slice(5) }
   throw new ConfigError(`unknown source "${flag}"`, 'use --source generator or --source file:<path.jsonl>')
 }
 
-function buildSource(job: JobDefinition, choice: SourceChoice): { source: Source<unknown>; encoding: RawEncoding } {
+function buildSource(job: JobDefinition, choice: Exclude<SourceChoice, { kind: 'kafka' }>): { source: Source<unknown>; encoding: RawEncoding } {
   if (choice.kind === 'file') return { source: new JsonLinesFileSource({ path: choice.path }) as Source<unknown>, encoding: 'json' }
   if (!TOPICS.includes(job.topic as Topic)) throw new ConfigError(`the generator has no events for topic "${job.topic}"`, `it generates ${TOPICS.join(', ')}; use --source file:<path> for other topics`)
   const encoding: RawEncoding = job.value.format === 'avro' ? 'avro' : 'json'
@@ -74,16 +76,32 @@ function buildSource(job: JobDefinition, choice: SourceChoice): { source: Source
   return { source, encoding }
 }
 
+/** Source, decoder and dead-letter sink for a run: local sources write dead letters to a file, Kafka to `<topic>.dlq`. */
+async function buildIo(job: JobDefinition, choice: SourceChoice, dir: string): Promise<{ source: Source<unknown>; decode: (raw: unknown) => unknown; deadLetters: Sink<DeadLetter>; deadLetterPlace: string }> {
+  if (choice.kind === 'kafka') {
+    const io = await kafkaJobIo({
+      job,
+      brokers: choice.brokers,
+      ...(choice.registryUrl ? { registryUrl: choice.registryUrl } : {}),
+      ...(choice.schemaDir ? { schemaDir: choice.schemaDir } : {}),
+      ...(choice.start ? { start: choice.start } : {}),
+    })
+    return { source: io.source as Source<unknown>, decode: io.decode, deadLetters: io.deadLetterSink, deadLetterPlace: `Kafka topic ${job.topic}.dlq` }
+  }
+  const { source, encoding } = buildSource(job, choice)
+  const file = join(dir, 'dead-letters.jsonl')
+  return { source, decode: createDecoder(job.value, encoding), deadLetters: new DeadLetterFileSink({ path: file }), deadLetterPlace: file }
+}
+
 export async function runTopic(options: RunTopicOptions): Promise<TopicSummary> {
   const { job } = options
-  const { source, encoding } = buildSource(job, options.source)
   const dir = join(options.dataDir, job.topic)
-  const deadLetters = new DeadLetterFileSink({ path: join(dir, 'dead-letters.jsonl') })
-  const sink = new KvGraphSink({ id: 'graph-store', store: options.store, schema: job.graph, onReject: (l) => deadLetters.write(l) })
+  const { source, decode, deadLetters, deadLetterPlace } = await buildIo(job, options.source, dir)
+  const sink = new KvGraphSink({ id: 'graph-store', store: options.store, schema: job.graph, onReject: (l) => deadLetters.write(l, l.eventTime ?? 0) })
   const started = systemClock.now()
   const handle = runJob(job, {
     source,
-    decode: createDecoder(job.value, encoding),
+    decode,
     graphSinks: [sink],
     deadLetterSink: deadLetters,
     dataDir: dir,
@@ -107,7 +125,7 @@ export async function runTopic(options: RunTopicOptions): Promise<TopicSummary> 
       seconds: (systemClock.now() - started) / 1000,
       written: sink.written,
       rejected: sink.rejected,
-      deadLetterFile: join(dir, 'dead-letters.jsonl'),
+      deadLetterFile: deadLetterPlace,
       reason: result.reason,
     }
   } finally {

@@ -29,10 +29,11 @@ describe('rdg-job', () => {
 
   it.each([
     [['run', 'nope'], /^rdg-job: no job for topic "nope"; known topics: playback-events/],
-    [['run', 'playback-events'], /^rdg-job: no source given; pass --source generator/],
+    [['run', 'playback-events'], /^rdg-job: no source given; pass --brokers host:port for Kafka, or --source generator/],
     [['run', 'playback-events', '--source', 'ftp://x'], /^rdg-job: unknown source "ftp:\/\/x"/],
     [['run', 'playback-events', '--source', 'generator', '--count', '-5'], /^rdg-job: --count must be a positive number/],
-    [['run', 'playback-events', '--brokers', '127.0.0.1:9'], /^rdg-job: the Kafka source is not part of this build yet/],
+    [['run', 'playback-events', '--brokers', 'localhost'], /^rdg-job: --brokers "localhost" is not host:port/],
+    [['run', 'playback-events', '--brokers', '127.0.0.1:9', '--source', 'generator'], /^rdg-job: give either --brokers \(Kafka\) or --source, not both/],
     [['run', 'playback-events', '--source', 'file:/no/such/file.jsonl', '--data-dir', mkdtempSync(join(tmpdir(), 'rdg-cli-')), '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: input file \/no\/such\/file.jsonl does not exist/],
     [['frobnicate'], /^rdg-job: Unknown argument: frobnicate/],
     [['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: unknown edge type "no_such_edge"/],

@@ -7,7 +7,7 @@ import { ConfigError } from '../../engine/errors.ts'
 import { resolveJob } from '../../jobs/registry.ts'
 import { RocksDbKvStore } from '../../kv/rocksdb-store.ts'
 import { fmt } from '../output.ts'
-import { parseSource, runTopic } from '../run-topic.ts'
+import { parseSource, runTopic, type SourceChoice } from '../run-topic.ts'
 
 interface RunArgs {
   topic: string
@@ -21,6 +21,9 @@ interface RunArgs {
   state: 'heap' | 'rocksdb'
   'checkpoint-interval': number
   'restore-from'?: number
+  registry?: string
+  'schema-dir'?: string
+  start?: 'earliest' | 'latest'
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -30,7 +33,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     y
       .positional('topic', { type: 'string', demandOption: true, describe: 'topic or path to a job module' })
       .option('source', { type: 'string', describe: 'generator | file:<path.jsonl>' })
-      .option('brokers', { type: 'string', describe: 'Kafka brokers host:port[,…] (not available yet)' })
+      .option('brokers', { type: 'string', describe: 'Kafka brokers host:port[,…]: consume the topic (consumer group rdg-<topic>)' })
+      .option('registry', { type: 'string', describe: 'Kafka: schema registry URL for Avro values' })
+      .option('schema-dir', { type: 'string', describe: 'Kafka: local schema directory <subject>/v<version>-id<id>.avsc' })
+      .option('start', { choices: ['earliest', 'latest'] as const, describe: 'Kafka: where to start without a checkpoint or committed offset' })
       .option('count', { type: 'number', describe: 'generator: events to produce, then stop' })
       .option('rate', { type: 'number', describe: 'generator: events per second' })
       .option('seed', { type: 'number', describe: 'generator: seed' })
@@ -40,18 +46,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('checkpoint-interval', { type: 'number', default: 10_000, describe: 'milliseconds between checkpoints' })
       .option('restore-from', { type: 'number', describe: 'restore this checkpoint id instead of the latest complete one' }) as never,
   handler: async (args) => {
-    if (args.brokers !== undefined) {
-      throw new ConfigError('the Kafka source is not part of this build yet', 'use --source generator or --source file:<path.jsonl>')
-    }
+    if (args.brokers !== undefined && args.source !== undefined) throw new ConfigError('give either --brokers (Kafka) or --source, not both')
+    if (args.brokers !== undefined && !/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/.test(args.brokers)) throw new ConfigError(`--brokers "${args.brokers}" is not host:port[,host:port…]`)
     for (const n of ['count', 'rate', 'checkpoint-interval'] as const) {
       const v = args[n]
       if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${n} must be a positive number, got ${String(v)}`)
     }
     const job = await resolveJob(args.topic)
-    const source = parseSource(args.source, { ...(args.count !== undefined ? { count: args.count } : {}), ...(args.rate !== undefined ? { rate: args.rate } : {}), ...(args.seed !== undefined ? { seed: args.seed } : {}) })
+    const source: SourceChoice = args.brokers !== undefined
+      ? { kind: 'kafka', brokers: args.brokers, ...(args.registry ? { registryUrl: args.registry } : {}), ...(args['schema-dir'] ? { schemaDir: args['schema-dir'] } : {}), ...(args.start ? { start: args.start } : {}) }
+      : parseSource(args.source, { ...(args.count !== undefined ? { count: args.count } : {}), ...(args.rate !== undefined ? { rate: args.rate } : {}), ...(args.seed !== undefined ? { seed: args.seed } : {}) })
     const store = await RocksDbKvStore.open(args.store)
     try {
-      console.log(`running ${job.topic} from ${args.source} (Ctrl-C stops after a final checkpoint)`)
+      console.log(`running ${job.topic} from ${args.brokers ? `Kafka ${args.brokers}` : args.source} (Ctrl-C stops after a final checkpoint)`)
       const summary = await runTopic({
         job,
         source,
