@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
-// One project for now: unit tests of our own logic plus embedded RocksDB and the
-// child-process recovery runs. Kafka and Cassandra integration projects (each starting
-// its real server once per run in a global setup) come with their connectors.
+// Three projects. `unit`: our own logic, embedded RocksDB and child-process recovery runs.
+// `kafka` and `cassandra`: each starts its real server (from Maven Central artifacts, on
+// 127.0.0.1) once in a global setup and stops it afterwards; their files run one at a
+// time (2 cores; the outage and restart tests stop and start the servers). `npm test`
+// runs the projects one after another so the servers never compete with the unit suite.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -14,6 +16,26 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**'],
           testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'kafka',
+          include: ['test/integration/kafka/**/*.test.ts'],
+          globalSetup: ['test/infra/kafka-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
+          name: 'cassandra',
+          include: ['test/integration/cassandra/**/*.test.ts'],
+          globalSetup: ['test/infra/cassandra-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
     ],
