@@ -67,7 +67,16 @@ export default defineJob({
   project: (e) => ({ profileId: e.profileId, gameId: e.gameId, deviceId: e.deviceId, deviceType: e.deviceType, sessionSec: e.sessionSec, ts: e.ts }),
   enrich: {
     sideInputs: { games: sideInput<Game>({ path: 'data/catalog/games.json', key: 'gameId' }) },
-    apply: (e, lookup) => ({ ...e, game: lookup.games(e.gameId) ?? null }),
+    // Field by field, not `{ ...e, game }`: see playback-events (hidden-class explosion on Node 20).
+    apply: (e, lookup) => ({
+      profileId: e.profileId,
+      gameId: e.gameId,
+      deviceId: e.deviceId,
+      deviceType: e.deviceType,
+      sessionSec: e.sessionSec,
+      ts: e.ts,
+      game: lookup.games(e.gameId) ?? null,
+    }),
   },
   graph: gameGraph,
   toGraph: (e, g) => {

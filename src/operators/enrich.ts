@@ -5,7 +5,7 @@
  * @example
  * const op = enrichOperator(operatorId('enrich'), {
  *   sideInputs: { titles: sideInput<Title>({ path: 'catalog/titles.json', key: 'titleId' }) },
- *   apply: (e, lookup) => ({ ...e, titleName: lookup.titles(e.titleId)?.name ?? null }),
+ *   apply: (e, lookup) => ({ titleId: e.titleId, titleName: lookup.titles(e.titleId)?.name ?? null }), // list fields; a spread plus a new key gives each record its own hidden class
  * })
  */
 import { isAbsolute, resolve } from 'node:path'
