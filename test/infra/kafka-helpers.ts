@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { systemClock } from '../../src/engine/clock.ts'
+import { createTopics } from '../../src/connectors/kafka/client.ts'
 import type { SourceContext, SourcePositions } from '../../src/engine/connector.ts'
 
 export function uniqueName(prefix: string): string {
@@ -32,7 +33,7 @@ export async function withAdmin<T>(brokers: string[], fn: (admin: Admin) => Prom
 }
 
 export async function createTopic(brokers: string[], topic: string, partitions = 1): Promise<void> {
-  await withAdmin(brokers, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }))
+  await withAdmin(brokers, (admin) => createTopics(admin, [topic], { partitions }))
 }
 
 export interface RawMessage {

@@ -4,8 +4,9 @@
  * next takes everything queued meanwhile, up to `batchRecords`), so the idempotent
  * producer's per-partition sequence stays in order. A failed batch goes back to the front
  * of the queue and is retried with exponential backoff on the Clock, forever for
- * retriable errors (a broker that is down); nothing is dropped. A non-retriable error
- * (e.g. a message over the broker's size limit) fails `flush`/`drain`, and so the job.
+ * errors (a broker that is down, a connection refused); nothing is dropped. Only a broker
+ * refusing the batch itself (e.g. a message over its size limit) fails `flush`/`drain`,
+ * and so the job.
  *
  * @example
  * const out = new BatchingProducer({ kafka, clock, name: 'graph sink' })
@@ -35,6 +36,9 @@ export interface BatchingProducerOptions {
   readonly retry?: { readonly initialMs: number; readonly maxMs: number }
   readonly warn?: (message: string) => void
 }
+
+/** Broker answers that no retry can fix: the batch itself is refused. */
+const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUIRED_ACKS'])
 
 /** Errors after which the producer id is stale and a fresh producer is needed. */
 const PRODUCER_STATE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'])
@@ -163,13 +167,14 @@ export class BatchingProducer {
       // Back to the front of the queue, in order.
       this.queue = batch.concat(this.queue.slice(this.head))
       this.head = 0
-      if ((err as { retriable?: boolean }).retriable === false && (err as { name?: string }).name !== 'KafkaJSNumberOfRetriesExceeded') {
+      const type = errorType(err)
+      if (REFUSALS.has(type)) {
         this.fatal = new Error(`${this.options.name}: Kafka refused a batch: ${rootCause(err)}`)
       } else {
         const delay = this.backoff
         this.backoff = Math.min(this.backoff * 2, this.options.retry?.maxMs ?? 10_000)
         this.options.warn?.(`${this.options.name}: sending ${batch.length} messages failed (${rootCause(err)}); retrying in ${delay} ms`)
-        if (PRODUCER_STATE_ERRORS.has((err as { type?: string }).type ?? '')) await this.renewProducer()
+        if (PRODUCER_STATE_ERRORS.has(type)) await this.renewProducer()
         this.retryAt = this.options.clock.schedule(delay, () => {
           this.retryAt = null
           this.pump()
@@ -188,4 +193,14 @@ export class BatchingProducer {
     // Connects on the next send attempt.
     this.producer = this.createProducer()
   }
+}
+
+/** The broker error type (e.g. 'MESSAGE_TOO_LARGE') anywhere in a kafkajs error chain, or ''. */
+function errorType(err: unknown): string {
+  let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined
+  for (let i = 0; i < 5 && e; i++) {
+    if (e.type) return e.type
+    e = (e.originalError ?? e.cause) as typeof e
+  }
+  return ''
 }

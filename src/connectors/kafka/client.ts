@@ -9,7 +9,10 @@
  * await requireTopics(admin, ['playback-events'], ['127.0.0.1:9092'])
  */
 import { Kafka, logLevel as LogLevelEnum, type Admin } from 'kafkajs'
+import { systemClock } from '../../engine/clock.ts'
 import { ConfigError } from '../../engine/errors.ts'
+
+type Sleeper = { sleep(ms: number): Promise<void> }
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
 
@@ -84,15 +87,29 @@ export async function requireTopics(admin: Admin, topics: readonly string[], bro
  * Makes sure the topics exist: creates the missing ones when `create` is set, otherwise
  * fails like `requireTopics`.
  */
-export async function ensureTopics(admin: Admin, topics: readonly string[], brokers: readonly string[], create: false | { partitions?: number; replicationFactor?: number }): Promise<void> {
+export async function ensureTopics(admin: Admin, topics: readonly string[], brokers: readonly string[], create: false | { partitions?: number; replicationFactor?: number }, clock: Sleeper = systemClock): Promise<void> {
   if (!create) return requireTopics(admin, topics, brokers)
   const existing = new Set(await admin.listTopics())
   const missing = topics.filter((t) => !existing.has(t))
-  if (missing.length === 0) return
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: create.partitions ?? 1, replicationFactor: create.replicationFactor ?? 1 })),
-  })
+  if (missing.length > 0) await createTopics(admin, missing, create, clock)
+}
+
+/**
+ * Creates topics (one already there is fine) and waits until every partition has a
+ * leader. kafkajs' own `waitForLeaders` gives up on a broker that has only just started.
+ */
+export async function createTopics(admin: Admin, topics: readonly string[], { partitions = 1, replicationFactor = 1 }: { partitions?: number; replicationFactor?: number }, clock: Sleeper = systemClock, timeoutMs = 30_000): Promise<void> {
+  await retryRetriable(clock, () => admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })) }))
+  for (let waited = 0; ; waited += 100) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...topics] })
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+    } catch (err) {
+      if (waited >= timeoutMs) throw err
+    }
+    if (waited >= timeoutMs) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`)
+    await clock.sleep(100)
+  }
 }
 
 /** The innermost message of a kafkajs error (they wrap the socket error several levels deep). */
@@ -112,7 +129,7 @@ export function isRebalancing(err: unknown): boolean {
  * Runs a kafkajs call, retrying its retriable errors (a coordinator still loading, a leader
  * moving) with backoff on `clock`, up to `attempts` times.
  */
-export async function retryRetriable<T>(clock: { sleep(ms: number): Promise<void> }, fn: () => Promise<T>, attempts = 10): Promise<T> {
+export async function retryRetriable<T>(clock: Sleeper, fn: () => Promise<T>, attempts = 10): Promise<T> {
   let backoff = 100
   for (let attempt = 1; ; attempt++) {
     try {
