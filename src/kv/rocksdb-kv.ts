@@ -4,11 +4,13 @@
  * Layout (binary keys, UTF-8 names):
  *   'd' namespace \0 recordId \0 itemKey → cell: flags, event time, [expiry], encoded value
  *   'r' namespace \0 recordId            → record tombstone: event time of the latest deleteRecord
+ *   'n' namespace                        → marker: some record of the namespace was deleted
  *   'm' 'format'                         → layout version
  * so a record's items are one sorted range and a namespace is one range. Writes read the
  * stored cells of a whole batch with one multi-get, keep only versions that win under
  * last-writer-wins, and commit them in one atomic batch; writes are serialised so two
- * batches can not both read a stale version.
+ * batches can not both read a stale version. Record tombstones are only looked up in
+ * namespaces that ever had a record deleted (the 'n' markers, loaded at open).
  *
  * @example
  * const store = await RocksDbKvStore.open('.rdg/graph', { namespaces: { 'edge.*': { ttlMs: 30 * 86_400_000 } } })
@@ -29,6 +31,33 @@ const SEP = 0x00
 const DELETED = 1
 const EXPIRES = 2
 const CHUNK = 256
+
+/** RocksLevel's synchronous extras (not in abstract-level): a multi-get and an iterator step without a thread-pool hop. */
+interface SyncDb {
+  _getManySync?(keys: Buffer[], options: object): Array<Buffer | undefined | null>
+}
+interface SyncIterator {
+  _nextvSync?(size: number, options: object): { rows: Buffer[]; finished: boolean }
+  nextv(size: number): Promise<Array<[Buffer, Buffer]>>
+}
+
+/** The next entries of an iterator, synchronously when the binding allows (reads of a record are short). */
+async function nextChunk(it: unknown, size: number): Promise<Array<[Buffer, Buffer]>> {
+  const i = it as SyncIterator
+  if (typeof i._nextvSync !== 'function') return i.nextv(size)
+  const { rows } = i._nextvSync(size, {})
+  const out: Array<[Buffer, Buffer]> = []
+  for (let n = 0; n < rows.length; n += 2) out.push([rows[n]!, rows[n + 1]!])
+  return out
+}
+
+/** One item version to write: its row key, where it belongs, the cell. */
+interface CellRow {
+  readonly key: Buffer
+  readonly namespace: string
+  readonly recordId: string
+  cell: Cell
+}
 
 export interface RocksDbKvStoreOptions {
   /** Processing time for TTLs. Default: the system clock. */
@@ -56,6 +85,8 @@ function decodeCell(b: Buffer): Cell {
 const recordPrefix = (ns: string, rid: string): Buffer => Buffer.from(`d${ns}\u0000${rid}\u0000`, 'utf8')
 const tombstoneKey = (ns: string, rid: string): Buffer => Buffer.from(`r${ns}\u0000${rid}`, 'utf8')
 const namespacePrefix = (ns: string): Buffer => Buffer.from(`d${ns}\u0000`, 'utf8')
+const deletionMarker = (ns: string): Buffer => Buffer.from(`n${ns}`, 'utf8')
+const MARKERS = Buffer.from('n')
 /** The smallest key above every key starting with `prefix` (0xff never occurs in UTF-8). */
 const above = (prefix: Buffer): Buffer => Buffer.concat([prefix, Buffer.from([0xff])])
 
@@ -84,6 +115,8 @@ export class RocksDbKvStore implements KvDataStore {
     private readonly db: RocksLevel,
     private readonly clock: Clock,
     namespaces: Readonly<Record<string, NamespaceSettings>> | undefined,
+    /** Namespaces with at least one record tombstone. */
+    private readonly withDeletions: Set<string>,
   ) {
     this.policy = new NamespacePolicy(namespaces)
   }
@@ -112,7 +145,16 @@ export class RocksDbKvStore implements KvDataStore {
       await db.close()
       throw new ConfigError(`${path} holds a KV store in layout ${format.toString()}, not ${FORMAT.toString()}`, 'use a store directory written by this version')
     }
-    return new RocksDbKvStore(db, options.clock ?? systemClock, options.namespaces)
+    const withDeletions = new Set<string>()
+    for await (const key of db.keys({ keyEncoding: 'buffer', gt: MARKERS, lt: above(MARKERS) }) as AsyncIterable<Buffer>) withDeletions.add(key.toString('utf8', 1))
+    return new RocksDbKvStore(db, options.clock ?? systemClock, options.namespaces, withDeletions)
+  }
+
+  /** Point reads of a batch, synchronously when the binding allows. */
+  private async getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>> {
+    const db = this.db as unknown as SyncDb
+    if (this.db.status === 'open' && typeof db._getManySync === 'function') return db._getManySync(keys, BUF).map((v) => v ?? undefined)
+    return (await this.db.getMany(keys, BUF)) as Array<Buffer | undefined>
   }
 
   /** Runs write work one batch at a time (a batch reads stored versions, then writes). */
@@ -126,31 +168,33 @@ export class RocksDbKvStore implements KvDataStore {
     if (writes.length === 0) return
     const now = this.clock.now()
     // Collapse the batch per row first (the winning version), then compare with what is stored.
-    const rows = new Map<string, { key: Buffer; tomb: Buffer; cell: Cell }>()
+    const rows = new Map<string, CellRow>()
     for (const w of writes) {
       checkName('namespace', w.namespace)
       checkName('record id', w.recordId)
       const cell = putCell(w, this.policy, now)
       const id = `${w.namespace}\u0000${w.recordId}\u0000${w.item.key}`
       const prev = rows.get(id)
-      if (!prev) rows.set(id, { key: Buffer.concat([recordPrefix(w.namespace, w.recordId), Buffer.from(w.item.key)]), tomb: tombstoneKey(w.namespace, w.recordId), cell })
+      if (!prev) rows.set(id, { key: Buffer.from(`d${id}`, 'utf8'), namespace: w.namespace, recordId: w.recordId, cell })
       else if (supersedes(prev.cell, cell)) prev.cell = cell
     }
     await this.serial(() => this.writeCells([...rows.values()]))
   }
 
-  private async writeCells(rows: Array<{ key: Buffer; tomb: Buffer; cell: Cell }>): Promise<void> {
-    const tombs = [...new Map(rows.map((r) => [r.tomb.toString('latin1'), r.tomb])).values()]
-    const stored = (await this.db.getMany([...rows.map((r) => r.key), ...tombs], BUF)) as Array<Buffer | undefined>
+  /** Runs inside `serial`: the stored versions and record tombstones it reads are current. */
+  private async writeCells(rows: readonly CellRow[]): Promise<void> {
+    // record tombstones, only where the namespace ever had one
+    const tombIds = [...new Set(rows.filter((r) => this.withDeletions.has(r.namespace)).map((r) => `${r.namespace}\u0000${r.recordId}`))]
+    const stored = await this.getMany([...rows.map((r) => r.key), ...tombIds.map((id) => Buffer.from(`r${id}`, 'utf8'))])
     const deletedAt = new Map<string, number>()
-    tombs.forEach((t, i) => {
+    tombIds.forEach((id, i) => {
       const v = stored[rows.length + i]
-      if (v) deletedAt.set(t.toString('latin1'), v.readDoubleBE(0))
+      if (v) deletedAt.set(id, v.readDoubleBE(0))
     })
     const batch = this.db.batch()
     let n = 0
     rows.forEach((r, i) => {
-      const d = deletedAt.get(r.tomb.toString('latin1'))
+      const d = deletedAt.size === 0 ? undefined : deletedAt.get(`${r.namespace}\u0000${r.recordId}`)
       if (d !== undefined && r.cell.eventTime <= d) return
       const prev = stored[i]
       if (prev && !supersedes(decodeCell(prev), r.cell)) return
@@ -166,8 +210,7 @@ export class RocksDbKvStore implements KvDataStore {
     checkName('record id', recordId)
     const cell = tombstone(eventTime)
     const prefix = recordPrefix(namespace, recordId)
-    const tomb = tombstoneKey(namespace, recordId)
-    await this.serial(() => this.writeCells(itemKeys.map((k) => ({ key: Buffer.concat([prefix, Buffer.from(k)]), tomb, cell }))))
+    await this.serial(() => this.writeCells(itemKeys.map((k) => ({ key: Buffer.concat([prefix, Buffer.from(k)]), namespace, recordId, cell }))))
   }
 
   async deleteRecord(namespace: string, recordId: string, eventTime: number): Promise<void> {
@@ -176,18 +219,19 @@ export class RocksDbKvStore implements KvDataStore {
     checkEventTime(eventTime)
     await this.serial(async () => {
       const key = tombstoneKey(namespace, recordId)
-      const [prev] = (await this.db.getMany([key], BUF)) as Array<Buffer | undefined>
+      const [prev] = await this.getMany([key])
       const at = Math.max(prev ? prev.readDoubleBE(0) : Number.NEGATIVE_INFINITY, eventTime)
       const batch = this.db.batch()
       const value = Buffer.allocUnsafe(8)
       value.writeDoubleBE(at, 0)
       batch.put(key, value)
+      batch.put(deletionMarker(namespace), Buffer.alloc(0))
       // The items the tombstone shadows can go now; newer ones stay.
       const prefix = recordPrefix(namespace, recordId)
       const it = this.db.iterator({ ...BUF, gte: prefix, lt: above(prefix) })
       try {
         for (;;) {
-          const entries = (await it.nextv(CHUNK)) as Array<[Buffer, Buffer]>
+          const entries = await nextChunk(it, CHUNK)
           if (entries.length === 0) break
           for (const [k, v] of entries) if (decodeCell(v).eventTime <= at) batch.del(k)
         }
@@ -195,11 +239,13 @@ export class RocksDbKvStore implements KvDataStore {
         await it.close()
       }
       await batch.write()
+      this.withDeletions.add(namespace)
     })
   }
 
   private async recordDeletedAt(namespace: string, recordId: string): Promise<number | null> {
-    const [v] = (await this.db.getMany([tombstoneKey(namespace, recordId)], BUF)) as Array<Buffer | undefined>
+    if (!this.withDeletions.has(namespace)) return null
+    const [v] = await this.getMany([tombstoneKey(namespace, recordId)])
     return v ? v.readDoubleBE(0) : null
   }
 
@@ -217,7 +263,7 @@ export class RocksDbKvStore implements KvDataStore {
 
     if (query.keys) {
       const keys = [...new Set(query.keys)].filter((k) => after === null || compareKeys(k, after) > 0).sort(compareKeys)
-      const values = (await this.db.getMany(keys.map((k) => Buffer.concat([prefix, Buffer.from(k)])), BUF)) as Array<Buffer | undefined>
+      const values = await this.getMany(keys.map((k) => Buffer.concat([prefix, Buffer.from(k)])))
       for (let i = 0; i < keys.length; i++) {
         const v = values[i]
         if (v && !take(keys[i]!, decodeCell(v))) return page.finish(true, token)
@@ -228,7 +274,7 @@ export class RocksDbKvStore implements KvDataStore {
     const it = this.db.iterator({ ...BUF, ...bounds(prefix, query, after) })
     try {
       for (;;) {
-        const entries = (await it.nextv(page.items.length === 0 ? Math.min(CHUNK, (query.limit ?? DEFAULT_PAGE_ITEMS) + 1) : CHUNK)) as Array<[Buffer, Buffer]>
+        const entries = await nextChunk(it, page.items.length === 0 ? Math.min(CHUNK, (query.limit ?? DEFAULT_PAGE_ITEMS) + 1) : CHUNK)
         if (entries.length === 0) return page.finish(false, token)
         for (const [k, v] of entries) {
           const key = k.toString('utf8', prefix.length)
@@ -268,14 +314,14 @@ export class RocksDbKvStore implements KvDataStore {
     const it = this.db.iterator({ ...BUF, ...range, lt: above(prefix) })
     try {
       for (;;) {
-        const entries = (await it.nextv(CHUNK)) as Array<[Buffer, Buffer]>
+        const entries = await nextChunk(it, CHUNK)
         if (entries.length === 0) return page.finish(false, token)
         const parsed = entries.map(([k, v]) => {
           const sep = k.indexOf(SEP, prefix.length)
           return { recordId: k.toString('utf8', prefix.length, sep), key: k.toString('utf8', sep + 1), cell: decodeCell(v) }
         })
-        const unknown = [...new Set(parsed.map((p) => p.recordId).filter((r) => !deletedAt.has(r)))]
-        const tombs = (await this.db.getMany(unknown.map((r) => tombstoneKey(namespace, r)), BUF)) as Array<Buffer | undefined>
+        const unknown = this.withDeletions.has(namespace) ? [...new Set(parsed.map((p) => p.recordId).filter((r) => !deletedAt.has(r)))] : []
+        const tombs = await this.getMany(unknown.map((r) => tombstoneKey(namespace, r)))
         unknown.forEach((r, i) => deletedAt.set(r, tombs[i] ? tombs[i]!.readDoubleBE(0) : null))
         for (const p of parsed) {
           if (!isLive(p.cell, now, deletedAt.get(p.recordId) ?? null)) continue
