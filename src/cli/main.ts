@@ -11,6 +11,7 @@ import { ConfigError } from '../engine/errors.ts'
 import { demoCommand } from './commands/demo.ts'
 import { describeCommand } from './commands/describe.ts'
 import { listCommand } from './commands/list.ts'
+import { produceCommand } from './commands/produce.ts'
 import { queryCommand } from './commands/query.ts'
 import { runCommand } from './commands/run.ts'
 import { printError } from './output.ts'
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(runCommand as never)
     .command(demoCommand as never)
     .command(queryCommand)
+    .command(produceCommand as never)
     .demandCommand(1, 'say which command to run (see --help)')
     .strict()
     .help()
