@@ -7,7 +7,7 @@
  * @example
  * writesFor(schema, edge) // [{ namespace: 'edge.has_profile', recordId: 'a1', item: { key: 'profile:p1', ... } }, ...]
  */
-import type { KvWrite } from '../kv/types.ts'
+import type { KvWrite } from '../kv/api.ts'
 import type { GraphPrimitive, NodeRef } from './model.ts'
 import type { GraphSchema } from './schema.ts'
 

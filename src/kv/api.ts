@@ -1,6 +1,5 @@
 /**
- * The full KV data abstraction (after Netflix's KV DAL), a superset of the minimal
- * `KvStore` of ./types.ts so every backend here also works where that one is expected.
+ * The KV data abstraction (after Netflix's KV DAL) that every backend implements.
  *
  * Data model: namespace → record id → items sorted by item key (UTF-8 byte order). An item
  * holds a value (JSON-compatible data, or raw bytes as a Uint8Array) and the event time
@@ -21,7 +20,19 @@
  * const more = page.next ? await store.readRecord('edge.watched', 'p1', { prefix: 'title:', limit: 100, pageToken: page.next }) : null
  * await store.deleteItems('edge.watched', 'p1', ['title:t1'], 2_000)
  */
-import type { KvItem, KvStore, KvWrite, RecordQuery } from './types.ts'
+/** An item of a record: its key, value and the event time that wrote it. */
+export interface KvItem {
+  readonly key: string
+  readonly value: unknown
+  readonly eventTime: number
+}
+
+/** One item to upsert into a namespace's record. */
+export interface KvWrite {
+  readonly namespace: string
+  readonly recordId: string
+  readonly item: KvItem
+}
 
 /** An item as read back: `expiresAt` (epoch ms) is set when it has a TTL (Cassandra knows it to the second). */
 export interface StoredItem extends KvItem {
@@ -42,7 +53,11 @@ export interface KvPut extends KvWrite {
  * Which items of a record to read. At most one of `keys`, `prefix`, `range`; none = all.
  * `limit` caps the items returned.
  */
-export interface ItemQuery extends RecordQuery {
+export interface ItemQuery {
+  /** Only items whose key starts with this. */
+  readonly prefix?: string
+  /** At most this many items (in item-key order). */
+  readonly limit?: number
   /** Exactly these item keys (missing ones are left out). */
   readonly keys?: readonly string[]
   /** Item keys in [from, to): `from` inclusive, `to` exclusive; either may be left open. */
@@ -90,7 +105,7 @@ export interface ScanPage {
   readonly next: string | null
 }
 
-export interface KvDataStore extends KvStore {
+export interface KvDataStore {
   /** Upserts items, last-writer-wins by event time. Resolves once they are durable. */
   putItems(writes: readonly KvPut[]): Promise<void>
   /** Every item of a record matching the query (following pages internally), in item-key order. */

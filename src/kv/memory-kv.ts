@@ -8,10 +8,9 @@
  * await store.putItems([{ namespace: 'edge.watched', recordId: 'p1', item: { key: 'title:t1', value: {}, eventTime: 5 } }])
  */
 import { systemClock, type Clock } from '../engine/clock.ts'
-import { DEFAULT_PAGE_ITEMS, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type RecordRequest, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
+import { DEFAULT_PAGE_ITEMS, type ItemQuery, type KvDataStore, type KvItem, type KvPut, type PageQuery, type RecordPage, type RecordRequest, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
 import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
-import type { KvItem } from './types.ts'
 
 export interface InMemoryKvStoreOptions {
   /** Processing time for TTLs. Default: the system clock. */

@@ -26,12 +26,12 @@ import { writesFor } from '../graph/layout.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
 import type { GraphSchema } from '../graph/schema.ts'
 import { validatePrimitive } from '../graph/validate.ts'
-import type { KvStore, KvWrite } from '../kv/types.ts'
+import type { KvDataStore, KvWrite } from '../kv/api.ts'
 
 export interface KvGraphSinkOptions {
   readonly id?: string
-  /** Any KV store; only `putItems` is used. */
-  readonly store: KvStore
+  /** The graph store; only `putItems` is used. */
+  readonly store: KvDataStore
   readonly schema: GraphSchema
   readonly onReject: (letter: DeadLetter) => void
   /** Default: the system clock. Backoff and linger run on it. */

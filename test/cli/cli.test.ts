@@ -29,11 +29,11 @@ describe('rdg-job', () => {
 
   it.each([
     [['run', 'nope'], /^rdg-job: no job for topic "nope"; known topics: playback-events/],
-    [['run', 'playback-events'], /^rdg-job: no source given; pass --brokers host:port for Kafka, or --source generator/],
+    [['run', 'playback-events'], /^rdg-job: no source given; pass --source generator, --source file:<path.jsonl>, or --brokers <host:port> for Kafka/],
     [['run', 'playback-events', '--source', 'ftp://x'], /^rdg-job: unknown source "ftp:\/\/x"/],
     [['run', 'playback-events', '--source', 'generator', '--count', '-5'], /^rdg-job: --count must be a positive number/],
     [['run', 'playback-events', '--brokers', 'localhost'], /^rdg-job: --brokers "localhost" is not host:port/],
-    [['run', 'playback-events', '--brokers', '127.0.0.1:9', '--source', 'generator'], /^rdg-job: give either --brokers \(Kafka\) or --source, not both/],
+    [['run', 'playback-events', '--brokers', '127.0.0.1:9', '--source', 'generator'], /^rdg-job: --source and --brokers both given/],
     [['run', 'playback-events', '--source', 'file:/no/such/file.jsonl', '--data-dir', mkdtempSync(join(tmpdir(), 'rdg-cli-')), '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: input file \/no\/such\/file.jsonl does not exist/],
     [['frobnicate'], /^rdg-job: Unknown argument: frobnicate/],
     [['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: unknown edge type "no_such_edge"/],
@@ -75,7 +75,7 @@ export default defineJob({
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/clicks: end-of-input/)
     expect(r.out).toMatch(/primitives\s+3 → 2 after dedup/)
-    const q = cli('query', 'node', 'user', 'u1', '--store', store, '--json')
+    const q = cli('query', 'node', 'user', 'u1', '--store', store, '--job', mod, '--json')
     expect(JSON.parse(q.out)).toMatchObject({ ref: { type: 'user', id: 'u1' }, eventTime: 3000 })
   })
 

@@ -13,17 +13,17 @@ import type { JobDefinition } from '../../src/engine/job-definition.ts'
 import { runJob } from '../../src/engine/run-job.ts'
 import { CollectingSink } from '../../src/engine/testing/collecting-sink.ts'
 import { CrashingSource } from '../../src/engine/testing/crashing-source.ts'
-import { MemoryKvStore } from '../../src/kv/memory-store.ts'
-import { KvGraphSink } from '../../src/operators/kv-sink.ts'
+import { InMemoryKvStore } from '../../src/kv/memory-kv.ts'
+import { KvGraphSink } from '../../src/operators/kv-graph-sink.ts'
 
 export interface GoldenResult {
-  readonly store: ReturnType<MemoryKvStore['dump']>
+  readonly store: ReturnType<InMemoryKvStore['dump']>
   readonly deadLetters: string[]
   readonly restoredFrom: number | null
 }
 
 export async function runGolden(job: JobDefinition, input: string, crashAfter?: number): Promise<GoldenResult> {
-  const store = new MemoryKvStore()
+  const store = new InMemoryKvStore()
   const dataDir = mkdtempSync(join(tmpdir(), 'rdg-golden-'))
   let deadLetters: string[] = []
   let restoredFrom: number | null = null

@@ -1,13 +1,17 @@
 /**
  * `rdg-job run <topic>`: runs a topic's job, long-running or to the end of a bounded
- * source, checkpointing, resuming from the last checkpoint, into the embedded graph store.
+ * source, checkpointing, resuming from the last checkpoint, into the graph store
+ * (embedded RocksDB by default; `--store` names another).
  */
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { ConfigError } from '../../engine/errors.ts'
 import { resolveJob } from '../../jobs/registry.ts'
-import { RocksDbKvStore } from '../../kv/rocksdb-store.ts'
+import { sourceFromFlags } from '../job-io.ts'
 import { fmt } from '../output.ts'
-import { parseSource, runTopic, type SourceChoice } from '../run-topic.ts'
+import { runTopic } from '../run-topic.ts'
+import { DEFAULT_STORE, openGraphStore, STORE_HELP } from '../store-flag.ts'
 
 interface RunArgs {
   topic: string
@@ -16,6 +20,7 @@ interface RunArgs {
   count?: number
   rate?: number
   seed?: number
+  group?: string
   'data-dir': string
   store: string
   state: 'heap' | 'rocksdb'
@@ -23,7 +28,7 @@ interface RunArgs {
   'restore-from'?: number
   registry?: string
   'schema-dir'?: string
-  start?: 'earliest' | 'latest'
+  start?: string
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -36,33 +41,32 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('brokers', { type: 'string', describe: 'Kafka brokers host:port[,…]: consume the topic (consumer group rdg-<topic>)' })
       .option('registry', { type: 'string', describe: 'Kafka: schema registry URL for Avro values' })
       .option('schema-dir', { type: 'string', describe: 'Kafka: local schema directory <subject>/v<version>-id<id>.avsc' })
-      .option('start', { choices: ['earliest', 'latest'] as const, describe: 'Kafka: where to start without a checkpoint or committed offset' })
+      .option('group', { type: 'string', describe: 'Kafka: consumer group (default rdg-<topic>)' })
+      .option('start', { type: 'string', describe: 'Kafka: earliest | latest | a time (ISO or epoch ms): where to start without a checkpoint or committed offset' })
       .option('count', { type: 'number', describe: 'generator: events to produce, then stop' })
       .option('rate', { type: 'number', describe: 'generator: events per second' })
       .option('seed', { type: 'number', describe: 'generator: seed' })
       .option('data-dir', { type: 'string', default: '.rdg/jobs', describe: 'checkpoints, state and dead letters' })
-      .option('store', { type: 'string', default: '.rdg/graph', describe: 'embedded graph store directory' })
+      .option('store', { type: 'string', default: DEFAULT_STORE, describe: `graph store: ${STORE_HELP} | memory` })
       .option('state', { choices: ['heap', 'rocksdb'] as const, default: 'rocksdb' as const, describe: 'state backend' })
       .option('checkpoint-interval', { type: 'number', default: 10_000, describe: 'milliseconds between checkpoints' })
       .option('restore-from', { type: 'number', describe: 'restore this checkpoint id instead of the latest complete one' }) as never,
   handler: async (args) => {
-    if (args.brokers !== undefined && args.source !== undefined) throw new ConfigError('give either --brokers (Kafka) or --source, not both')
-    if (args.brokers !== undefined && !/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/.test(args.brokers)) throw new ConfigError(`--brokers "${args.brokers}" is not host:port[,host:port…]`)
-    for (const n of ['count', 'rate', 'checkpoint-interval'] as const) {
-      const v = args[n]
-      if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${n} must be a positive number, got ${String(v)}`)
-    }
+    const v = args['checkpoint-interval']
+    if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`--checkpoint-interval must be a positive number, got ${String(v)}`)
     const job = await resolveJob(args.topic)
-    const source: SourceChoice = args.brokers !== undefined
-      ? { kind: 'kafka', brokers: args.brokers, ...(args.registry ? { registryUrl: args.registry } : {}), ...(args['schema-dir'] ? { schemaDir: args['schema-dir'] } : {}), ...(args.start ? { start: args.start } : {}) }
-      : parseSource(args.source, { ...(args.count !== undefined ? { count: args.count } : {}), ...(args.rate !== undefined ? { rate: args.rate } : {}), ...(args.seed !== undefined ? { seed: args.seed } : {}) })
-    const store = await RocksDbKvStore.open(args.store)
+    const source = sourceFromFlags(args)
+    const store = await openGraphStore(args.store)
+    // an in-memory store starts empty every time, so the job must too: resuming from an
+    // earlier run's checkpoint would skip input whose graph is gone
+    const dataDir = args.store === 'memory' ? join(args['data-dir'], 'memory-run') : args['data-dir']
+    if (args.store === 'memory') await rm(dataDir, { recursive: true, force: true })
     try {
-      console.log(`running ${job.topic} from ${args.brokers ? `Kafka ${args.brokers}` : args.source} (Ctrl-C stops after a final checkpoint)`)
+      console.log(`running ${job.topic} from ${args.brokers ? `Kafka ${args.brokers}` : args.source} into ${args.store} (Ctrl-C stops after a final checkpoint)`)
       const summary = await runTopic({
         job,
         source,
-        dataDir: args['data-dir'],
+        dataDir,
         store,
         stateBackend: args.state,
         checkpointIntervalMs: args['checkpoint-interval'],
@@ -75,7 +79,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       console.log(`  records in        ${fmt(m.recordsIn)} (${fmt(m.recordsIn / Math.max(summary.seconds, 0.001))}/s)`)
       console.log(`  filtered out      ${fmt(m.filtered)}`)
       console.log(`  primitives        ${fmt(m.primitivesBeforeDedup)} → ${fmt(m.primitivesAfterDedup)} after dedup`)
-      console.log(`  dead letters      ${fmt(m.deadLetters)}${m.deadLetters > 0 ? ` (${summary.deadLetterFile})` : ''}`)
+      console.log(`  dead letters      ${fmt(m.deadLetters)}${m.deadLetters > 0 ? ` (${summary.deadLetters})` : ''}`)
       console.log(`  checkpoints       ${m.checkpoints} (last ${m.lastCheckpointId ?? '-'})`)
     } finally {
       await store.close()

@@ -12,7 +12,7 @@ import { systemClock } from '../../../src/engine/clock.ts'
 import { runJob } from '../../../src/engine/run-job.ts'
 import { kafkaJobIo } from '../../../src/connectors/kafka/job-io.ts'
 import { RocksDbKvStore } from '../../../src/kv/rocksdb-kv.ts'
-import { KvGraphSink } from '../../../src/operators/kv-sink.ts'
+import { KvGraphSink } from '../../../src/operators/kv-graph-sink.ts'
 import playbackJob from '../../../src/jobs/playback-events.ts'
 
 const [brokers, topic, groupId, dataDir, storeDir, schemaDir, totalArg] = process.argv.slice(2) as [string, string, string, string, string, string, string]
