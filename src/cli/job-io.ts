@@ -35,7 +35,11 @@ export type JobSourceChoice =
   | {
       readonly kind: 'kafka'
       readonly brokers: string
+      /** The Kafka topic to read; default the job's topic. */
+      readonly topic?: string
       readonly groupId?: string
+      /** Consumer group session timeout: how soon a restarted process gets its partitions back. */
+      readonly sessionTimeoutMs?: number
       readonly start?: KafkaStart
       /** Avro writer schemas: a Confluent-compatible registry, or a schema directory. */
       readonly registryUrl?: string
@@ -49,7 +53,9 @@ export const SOURCE_HELP = '--source generator, --source file:<path.jsonl>, or -
 export interface SourceFlags {
   readonly source?: string
   readonly brokers?: string
+  readonly 'kafka-topic'?: string
   readonly group?: string
+  readonly 'session-timeout'?: number
   readonly start?: string
   readonly registry?: string
   readonly 'schema-dir'?: string
@@ -68,7 +74,7 @@ export function parseKafkaStart(flag: string): KafkaStart {
 
 /** Exactly one of `--source` and `--brokers`; Kafka-only flags only with `--brokers`; counts positive. */
 export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
-  for (const name of ['count', 'rate'] as const) {
+  for (const name of ['count', 'rate', 'session-timeout'] as const) {
     const v = flags[name]
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${name} must be a positive number, got ${String(v)}`)
   }
@@ -78,13 +84,15 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
     return {
       kind: 'kafka',
       brokers: flags.brokers,
+      ...(flags['kafka-topic'] !== undefined ? { topic: flags['kafka-topic'] } : {}),
       ...(flags.group !== undefined ? { groupId: flags.group } : {}),
+      ...(flags['session-timeout'] !== undefined ? { sessionTimeoutMs: flags['session-timeout'] } : {}),
       ...(flags.start !== undefined ? { start: parseKafkaStart(flags.start) } : {}),
       ...(flags.registry !== undefined ? { registryUrl: flags.registry } : {}),
       ...(flags['schema-dir'] !== undefined ? { schemaDir: flags['schema-dir'] } : {}),
     }
   }
-  for (const kafkaOnly of ['group', 'start', 'registry', 'schema-dir'] as const) {
+  for (const kafkaOnly of ['kafka-topic', 'group', 'session-timeout', 'start', 'registry', 'schema-dir'] as const) {
     if (flags[kafkaOnly] !== undefined) throw new ConfigError(`--${kafkaOnly} only applies to Kafka`, 'add --brokers host:port, or drop it')
   }
   const flag = flags.source
@@ -116,12 +124,14 @@ export async function buildJobIo(job: JobDefinition, choice: JobSourceChoice, di
     const io = await kafkaJobIo({
       job,
       brokers: choice.brokers,
+      ...(choice.topic !== undefined ? { topic: choice.topic } : {}),
       ...(choice.groupId !== undefined ? { groupId: choice.groupId } : {}),
+      ...(choice.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: choice.sessionTimeoutMs } : {}),
       ...(choice.start !== undefined ? { start: choice.start } : {}),
       ...(choice.registryUrl !== undefined ? { registryUrl: choice.registryUrl } : {}),
       ...(choice.schemaDir !== undefined ? { schemaDir: choice.schemaDir } : {}),
     })
-    return { source: io.source as Source<unknown>, decode: io.decode, deadLetterSink: io.deadLetterSink, deadLetters: `Kafka topic ${job.topic}.dlq` }
+    return { source: io.source as Source<unknown>, decode: io.decode, deadLetterSink: io.deadLetterSink, deadLetters: `Kafka topic ${choice.topic ?? job.topic}.dlq` }
   }
   if (choice.kind === 'file') {
     // checked here, before anything starts, so the error is the only line printed

@@ -31,6 +31,7 @@ export interface ProduceArgs {
   registry?: string
   'schema-dir'?: string
   partitions?: number
+  'kafka-topic'?: string
 }
 
 export const produceCommand: CommandModule<object, ProduceArgs> = {
@@ -47,7 +48,8 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
       .option('malformed-rate', { type: 'number', describe: 'share of malformed events, for the dead-letter path (default 0.005)' })
       .option('registry', { type: 'string', describe: 'schema registry URL the Avro schema is registered in' })
       .option('schema-dir', { type: 'string', describe: 'or a local schema directory <subject>/v<version>-id<id>.avsc' })
-      .option('partitions', { type: 'number', describe: 'create the topic with N partitions if it does not exist' }) as never,
+      .option('partitions', { type: 'number', describe: 'create the topic with N partitions if it does not exist' })
+      .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" }) as never,
   handler: async (args) => {
     const job = builtInJobs.get(args.topic)
     if (!job || !TOPICS.includes(args.topic as Topic)) throw new ConfigError(`the generator has no events for topic "${args.topic}"`, `it writes ${TOPICS.join(', ')}`)
@@ -62,10 +64,11 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
     const onSigint = (): void => stop.abort()
     process.once('SIGINT', onSigint)
     try {
-      process.stderr.write(`producing ${fmt(args.count)} ${args.topic} events to ${args.brokers}${args.rate ? ` at ${fmt(args.rate)}/s` : ''} (Ctrl-C stops)\n`)
+      process.stderr.write(`producing ${fmt(args.count)} ${args.topic} events to ${args['kafka-topic'] ?? args.topic} on ${args.brokers}${args.rate ? ` at ${fmt(args.rate)}/s` : ''} (Ctrl-C stops)\n`)
       const summary = await produceEvents({
         brokers: args.brokers,
-        topic: args.topic,
+        topic: args['kafka-topic'] ?? args.topic,
+        events: args.topic as Topic,
         format: job.value,
         count: Math.floor(args.count),
         seed: args.seed,

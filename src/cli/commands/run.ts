@@ -21,6 +21,8 @@ interface RunArgs {
   rate?: number
   seed?: number
   group?: string
+  'kafka-topic'?: string
+  'session-timeout'?: number
   'data-dir': string
   store: string
   state: 'heap' | 'rocksdb'
@@ -41,7 +43,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('brokers', { type: 'string', describe: 'Kafka brokers host:port[,…]: consume the topic (consumer group rdg-<topic>)' })
       .option('registry', { type: 'string', describe: 'Kafka: schema registry URL for Avro values' })
       .option('schema-dir', { type: 'string', describe: 'Kafka: local schema directory <subject>/v<version>-id<id>.avsc' })
+      .option('kafka-topic', { type: 'string', describe: "Kafka: the topic to read (default: the job's topic)" })
       .option('group', { type: 'string', describe: 'Kafka: consumer group (default rdg-<topic>)' })
+      .option('session-timeout', { type: 'number', describe: 'Kafka: consumer session timeout in ms (default 30000); a restarted run gets its partitions back after it' })
       .option('start', { type: 'string', describe: 'Kafka: earliest | latest | a time (ISO or epoch ms): where to start without a checkpoint or committed offset' })
       .option('count', { type: 'number', describe: 'generator: events to produce, then stop' })
       .option('rate', { type: 'number', describe: 'generator: events per second' })

@@ -11,9 +11,10 @@ import avro from 'avsc'
 import type { Clock } from '../../engine/clock.ts'
 import { systemClock } from '../../engine/clock.ts'
 import type { Source, SourceBatch, SourceContext, SourcePositions, SourceRecord } from '../../engine/connector.ts'
+import { ConfigError } from '../../engine/errors.ts'
 import { operatorId, type OperatorId } from '../../engine/types.ts'
 import { loadCatalog } from './catalog.ts'
-import { generateEvents, type GeneratedEvent, type Topic } from './journeys.ts'
+import { generateEvents, TOPICS, type GeneratedEvent, type Topic } from './journeys.ts'
 import { Prng } from './prng.ts'
 
 export interface GeneratorOptions {
@@ -37,6 +38,8 @@ export interface GeneratorOptions {
 
 /** Deterministic events of one topic, encoded as asked. */
 export function* topicEvents(options: GeneratorOptions): Generator<{ value: unknown; event: GeneratedEvent }> {
+  // an unknown topic would never yield: fail instead of spinning
+  if (!TOPICS.includes(options.topic)) throw new ConfigError(`the generator has no events for topic "${options.topic}"`, `it generates ${TOPICS.join(', ')}`)
   const rng = new Prng(options.seed ?? 1)
   const breaker = new Prng((options.seed ?? 1) ^ 0x5bd1e995)
   const catalog = loadCatalog(options.catalogDir ?? 'data/catalog')

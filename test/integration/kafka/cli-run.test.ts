@@ -1,0 +1,140 @@
+/**
+ * The CLI end to end over the real broker, as a user runs it: `rdg-job produce` writes
+ * generator events to a topic; `rdg-job run --brokers` consumes it into an embedded graph
+ * store, is SIGKILLed once it has checkpointed, is started again, resumes from its
+ * checkpoint, and is stopped with SIGINT once the consumer group's committed offsets
+ * reach the end of the topic (offsets are committed after each checkpoint). The store
+ * then holds exactly what `rdg-job run --source generator` makes of the same events, and
+ * the dead-letter topic holds as many letters as that run's dead-letter file.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { createValueEncoder } from '../../../src/connectors/avro/value-encoder.ts'
+import { edgeNamespace, nodeNamespace } from '../../../src/graph/layout.ts'
+import playbackJob from '../../../src/jobs/playback-events.ts'
+import { RocksDbKvStore } from '../../../src/kv/rocksdb-kv.ts'
+import { committedOffsets, produce, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
+import { isSentinel, playbackEvents } from '../../infra/kafka-pipeline.ts'
+
+const { brokers } = inject('kafka')
+const base = mkdtempSync(join(tmpdir(), 'rdg-kafka-cli-'))
+afterAll(() => rmSync(base, { recursive: true, force: true }))
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'rdg-job.js')
+const EVENTS = 30_000
+const SEED = 9
+
+interface Finished {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly out: string
+  readonly err: string
+}
+
+/**
+ * Runs `rdg-job …`; `onProgress` sees each progress line of `run` (records so far, last
+ * checkpoint id) and may signal the process.
+ */
+function cli(args: string[], onProgress?: (records: number, checkpoint: number | null, proc: ReturnType<typeof spawn>) => void): Promise<Finished> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    proc.stdout.on('data', (d) => (out += String(d)))
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      err += `${line}\n`
+      const m = /^\s+([\d,]+) records, .* checkpoint (\d+|-)$/.exec(line)
+      if (m && onProgress) onProgress(Number(m[1]!.replaceAll(',', '')), m[2] === '-' ? null : Number(m[2]), proc)
+    })
+    proc.on('exit', (code, signal) => resolve({ code, signal, out, err }))
+  })
+}
+
+type Items = Map<string, { value: unknown; eventTime: number }>
+
+/** Every item of the playback job's namespaces, leaving out the sentinels'. */
+async function storeItems(dir: string): Promise<Items> {
+  const store = await RocksDbKvStore.open(dir)
+  const out: Items = new Map()
+  try {
+    const namespaces = [
+      ...Object.keys(playbackJob.graph.nodes).map((t) => nodeNamespace(t)),
+      ...Object.entries(playbackJob.graph.edges).flatMap(([t, e]) => (e.direction === 'both' ? [edgeNamespace(t), edgeNamespace(t, 'in')] : [edgeNamespace(t)])),
+    ]
+    for (const ns of namespaces) {
+      let pageToken: string | null = null
+      do {
+        const page = await store.scanNamespace(ns, { limit: 1_000, pageToken })
+        for (const row of page.items) if (!isSentinel(row.recordId) && !isSentinel(row.key)) out.set(`${ns}|${row.recordId}|${row.key}`, { value: row.value, eventTime: row.eventTime })
+        pageToken = page.next
+      } while (pageToken)
+    }
+  } finally {
+    await store.close()
+  }
+  return out
+}
+
+describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stopped (real broker)', () => {
+  it('ends with the graph and dead letters of a run over the same events without Kafka', { timeout: 300_000 }, async () => {
+    const topic = uniqueName('playback-cli')
+    const group = uniqueName('rdg-cli')
+    const schemaDir = join(base, 'schemas')
+
+    const produced = await cli(['produce', 'playback-events', '--kafka-topic', topic, '--brokers', brokers.join(','), '--schema-dir', schemaDir, '--count', String(EVENTS), '--seed', String(SEED), '--partitions', '2'])
+    expect(produced.code, produced.err).toBe(0)
+    expect(produced.out).toMatch(new RegExp(`${topic}: 30,000 events written`))
+    // one far-ahead event per partition: its watermark closes every dedup window of the run
+    const encoder = await createValueEncoder(playbackJob.value, { topic, schemaDir })
+    const sentinel = { ...playbackEvents(1)[0]!, eventId: 'sentinel', profileId: 'sentinel-p', deviceId: 'sentinel-d', titleId: 'sentinel-t', ts: Date.UTC(2030, 0, 1) }
+    await produce(brokers, topic, [0, 1].map((partition) => ({ partition, value: encoder.encode({ ...sentinel, accountId: `sentinel-${partition}` }) })))
+
+    const reference = await cli(['run', 'playback-events', '--source', 'generator', '--count', String(EVENTS), '--seed', String(SEED), '--data-dir', join(base, 'reference-jobs'), '--store', `rocksdb:${join(base, 'reference-graph')}`])
+    expect(reference.code, reference.err).toBe(0)
+    const referenceDeadLetters = readFileSync(join(base, 'reference-jobs', 'playback-events', 'dead-letters.jsonl'), 'utf8').split('\n').filter(Boolean).length
+    expect(referenceDeadLetters).toBeGreaterThan(0) // the generator's malformed share
+
+    const run = ['run', 'playback-events', '--brokers', brokers.join(','), '--kafka-topic', topic, '--group', group, '--schema-dir', schemaDir, '--start', 'earliest', '--session-timeout', '6000', '--checkpoint-interval', '300', '--data-dir', join(base, 'jobs'), '--store', `rocksdb:${join(base, 'graph')}`]
+    let killedAt = -1
+    const first = await cli(run, (records, checkpoint, proc) => {
+      if (killedAt < 0 && records > 0 && checkpoint !== null) {
+        killedAt = records
+        proc.kill('SIGKILL')
+      }
+    })
+    expect(first.signal, first.err).toBe('SIGKILL')
+
+    // the second run resumes; stop it once a checkpoint has covered the whole topic
+    const end = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic))
+    let stopped = false
+    const second = await cli(run, (_records, _checkpoint, proc) => {
+      if (stopped) return
+      void committedOffsets(brokers, group, topic).then((committed) => {
+        if (!stopped && end.every((p) => committed[String(p.partition)] === p.high)) {
+          stopped = true
+          proc.kill('SIGINT')
+        }
+      })
+    })
+    expect(second.code, second.err).toBe(0)
+    expect(second.out).toMatch(/playback-events: signal \(resumed from checkpoint \d+\)/)
+
+    const expected = await storeItems(join(base, 'reference-graph'))
+    const actual = await storeItems(join(base, 'graph'))
+    expect(expected.size).toBeGreaterThan(1_000)
+    expect(actual.size, `killed after ${killedAt} records`).toBe(expected.size)
+    for (const [key, item] of expected) expect(actual.get(key), key).toEqual(item)
+
+    await waitFor(
+      async () => Number((await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(`${topic}.dlq`))).reduce((n, p) => n + Number(p.high), 0)) >= referenceDeadLetters,
+      10_000,
+      () => `${referenceDeadLetters} dead letters in ${topic}.dlq`,
+    )
+    const dlq = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(`${topic}.dlq`))
+    // at least once: a letter written before the kill and after the last checkpoint is written again
+    expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBeGreaterThanOrEqual(referenceDeadLetters)
+  })
+})
