@@ -127,3 +127,25 @@ export interface KvDataStore {
 
 /** Default page size in items. */
 export const DEFAULT_PAGE_ITEMS = 1_000
+
+/**
+ * The reads every backend derives from `readRecord` the same way: several pages issued
+ * together, a whole record (all pages), several whole records.
+ */
+export abstract class RecordReads {
+  abstract readRecord(namespace: string, recordId: string, query?: PageQuery): Promise<RecordPage>
+
+  readRecords(requests: readonly RecordRequest[]): Promise<RecordPage[]> {
+    return Promise.all(requests.map((r) => this.readRecord(r.namespace, r.recordId, r.query)))
+  }
+
+  async getRecord(namespace: string, recordId: string, query: ItemQuery = {}): Promise<StoredItem[]> {
+    const page = await this.readRecord(namespace, recordId, { ...query, limit: query.limit ?? Number.MAX_SAFE_INTEGER, maxBytes: undefined, pageToken: null })
+    return page.items
+  }
+
+  async getRecords(namespace: string, recordIds: readonly string[], query?: ItemQuery): Promise<Map<string, StoredItem[]>> {
+    const results = await Promise.all(recordIds.map((id) => this.getRecord(namespace, id, query)))
+    return new Map(recordIds.map((id, i) => [id, results[i]!]))
+  }
+}

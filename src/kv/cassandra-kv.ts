@@ -18,7 +18,7 @@
 import cassandra from 'cassandra-driver'
 import { systemClock, type Clock } from '../engine/clock.ts'
 import { ConfigError } from '../engine/errors.ts'
-import { DEFAULT_PAGE_ITEMS, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type RecordRequest, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
+import { DEFAULT_PAGE_ITEMS, RecordReads, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
 import { checkEventTime, checkQuery, compareKeys, decodeToken, decodeValue, encodeToken, encodeValue, itemBytes, PageBuilder, resumeAfter, ttlOf } from './cells.ts'
 import { classifyCassandraError, isMissingTable } from './cassandra-errors.ts'
 import { CassandraSchema, type Replication } from './cassandra-schema.ts'
@@ -109,7 +109,7 @@ interface Row {
   readonly record_id?: string
 }
 
-export class CassandraKvStore implements KvDataStore {
+export class CassandraKvStore extends RecordReads implements KvDataStore {
   private readonly schema: CassandraSchema
   private readonly limiter: Limiter
   private readonly policy: NamespacePolicy
@@ -123,6 +123,7 @@ export class CassandraKvStore implements KvDataStore {
     private readonly ownsClient: boolean,
     options: CassandraKvStoreOptions,
   ) {
+    super()
     this.schema = new CassandraSchema(client, options.keyspace, options.replication ?? { class: 'SimpleStrategy', replication_factor: 1 })
     this.limiter = new Limiter(options.maxConcurrency ?? 64)
     this.policy = new NamespacePolicy(options.namespaces)
@@ -277,20 +278,6 @@ export class CassandraKvStore implements KvDataStore {
       state = pageState ?? undefined
     } while (state)
     return page.finish(false, token)
-  }
-
-  async readRecords(requests: readonly RecordRequest[]): Promise<RecordPage[]> {
-    return Promise.all(requests.map((r) => this.readRecord(r.namespace, r.recordId, r.query)))
-  }
-
-  async getRecord(namespace: string, recordId: string, query: ItemQuery = {}): Promise<StoredItem[]> {
-    const page = await this.readRecord(namespace, recordId, { ...query, limit: query.limit ?? Number.MAX_SAFE_INTEGER, maxBytes: undefined, pageToken: null })
-    return page.items
-  }
-
-  async getRecords(namespace: string, recordIds: readonly string[], query?: ItemQuery): Promise<Map<string, StoredItem[]>> {
-    const results = await Promise.all(recordIds.map((id) => this.getRecord(namespace, id, query)))
-    return new Map(recordIds.map((id, i) => [id, results[i]!]))
   }
 
   /** Pages follow the driver's paging; the token is (state that fetches the current driver page, rows of it already returned). */

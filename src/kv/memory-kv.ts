@@ -8,7 +8,7 @@
  * await store.putItems([{ namespace: 'edge.watched', recordId: 'p1', item: { key: 'title:t1', value: {}, eventTime: 5 } }])
  */
 import { systemClock, type Clock } from '../engine/clock.ts'
-import { DEFAULT_PAGE_ITEMS, type ItemQuery, type KvDataStore, type KvItem, type KvPut, type PageQuery, type RecordPage, type RecordRequest, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
+import { DEFAULT_PAGE_ITEMS, RecordReads, type KvDataStore, type KvItem, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
 import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
@@ -24,12 +24,13 @@ interface MemRecord {
   readonly cells: Map<string, Cell>
 }
 
-export class InMemoryKvStore implements KvDataStore {
+export class InMemoryKvStore extends RecordReads implements KvDataStore {
   private readonly data = new Map<string, Map<string, MemRecord>>()
   private readonly clock: Clock
   private readonly policy: NamespacePolicy
 
   constructor(options: InMemoryKvStoreOptions = {}) {
+    super()
     this.clock = options.clock ?? systemClock
     this.policy = new NamespacePolicy(options.namespaces)
   }
@@ -91,20 +92,6 @@ export class InMemoryKvStore implements KvDataStore {
       }
     }
     return page.finish(more, (last) => encodeToken({ k: last.key }))
-  }
-
-  async readRecords(requests: readonly RecordRequest[]): Promise<RecordPage[]> {
-    return Promise.all(requests.map((r) => this.readRecord(r.namespace, r.recordId, r.query)))
-  }
-
-  async getRecord(namespace: string, recordId: string, query: ItemQuery = {}): Promise<StoredItem[]> {
-    const page = await this.readRecord(namespace, recordId, { ...query, limit: query.limit ?? Number.MAX_SAFE_INTEGER, maxBytes: undefined, pageToken: null })
-    return page.items
-  }
-
-  async getRecords(namespace: string, recordIds: readonly string[], query?: ItemQuery): Promise<Map<string, StoredItem[]>> {
-    const results = await Promise.all(recordIds.map((id) => this.getRecord(namespace, id, query)))
-    return new Map(recordIds.map((id, i) => [id, results[i]!]))
   }
 
   async scanNamespace(namespace: string, query: ScanQuery = {}): Promise<ScanPage> {

@@ -20,7 +20,7 @@ import { mkdir } from 'node:fs/promises'
 import { RocksLevel } from '@nxtedition/rocksdb'
 import { systemClock, type Clock } from '../engine/clock.ts'
 import { ConfigError } from '../engine/errors.ts'
-import { DEFAULT_PAGE_ITEMS, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type RecordRequest, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
+import { DEFAULT_PAGE_ITEMS, RecordReads, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
 import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
@@ -107,7 +107,7 @@ function bounds(prefix: Buffer, q: ItemQuery, after: string | null): { gt?: Buff
   return { gte: lower, lt: upper }
 }
 
-export class RocksDbKvStore implements KvDataStore {
+export class RocksDbKvStore extends RecordReads implements KvDataStore {
   private writes: Promise<unknown> = Promise.resolve()
   private readonly policy: NamespacePolicy
 
@@ -118,6 +118,7 @@ export class RocksDbKvStore implements KvDataStore {
     /** Namespaces with at least one record tombstone. */
     private readonly withDeletions: Set<string>,
   ) {
+    super()
     this.policy = new NamespacePolicy(namespaces)
   }
 
@@ -285,20 +286,6 @@ export class RocksDbKvStore implements KvDataStore {
     } finally {
       await it.close()
     }
-  }
-
-  async readRecords(requests: readonly RecordRequest[]): Promise<RecordPage[]> {
-    return Promise.all(requests.map((r) => this.readRecord(r.namespace, r.recordId, r.query)))
-  }
-
-  async getRecord(namespace: string, recordId: string, query: ItemQuery = {}): Promise<StoredItem[]> {
-    const page = await this.readRecord(namespace, recordId, { ...query, limit: query.limit ?? Number.MAX_SAFE_INTEGER, maxBytes: undefined, pageToken: null })
-    return page.items
-  }
-
-  async getRecords(namespace: string, recordIds: readonly string[], query?: ItemQuery): Promise<Map<string, StoredItem[]>> {
-    const results = await Promise.all(recordIds.map((id) => this.getRecord(namespace, id, query)))
-    return new Map(recordIds.map((id, i) => [id, results[i]!]))
   }
 
   async scanNamespace(namespace: string, query: ScanQuery = {}): Promise<ScanPage> {

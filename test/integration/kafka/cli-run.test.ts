@@ -14,9 +14,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createValueEncoder } from '../../../src/connectors/avro/value-encoder.ts'
-import { edgeNamespace, nodeNamespace } from '../../../src/graph/layout.ts'
 import playbackJob from '../../../src/jobs/playback-events.ts'
-import { RocksDbKvStore } from '../../../src/kv/rocksdb-kv.ts'
+import { storeItems } from '../../infra/graph-store-items.ts'
 import { committedOffsets, produce, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 import { isSentinel, playbackEvents } from '../../infra/kafka-pipeline.ts'
 
@@ -53,31 +52,7 @@ function cli(args: string[], onProgress?: (records: number, checkpoint: number |
   })
 }
 
-type Items = Map<string, { value: unknown; eventTime: number }>
-
 /** Every item of the playback job's namespaces, leaving out the sentinels'. */
-async function storeItems(dir: string): Promise<Items> {
-  const store = await RocksDbKvStore.open(dir)
-  const out: Items = new Map()
-  try {
-    const namespaces = [
-      ...Object.keys(playbackJob.graph.nodes).map((t) => nodeNamespace(t)),
-      ...Object.entries(playbackJob.graph.edges).flatMap(([t, e]) => (e.direction === 'both' ? [edgeNamespace(t), edgeNamespace(t, 'in')] : [edgeNamespace(t)])),
-    ]
-    for (const ns of namespaces) {
-      let pageToken: string | null = null
-      do {
-        const page = await store.scanNamespace(ns, { limit: 1_000, pageToken })
-        for (const row of page.items) if (!isSentinel(row.recordId) && !isSentinel(row.key)) out.set(`${ns}|${row.recordId}|${row.key}`, { value: row.value, eventTime: row.eventTime })
-        pageToken = page.next
-      } while (pageToken)
-    }
-  } finally {
-    await store.close()
-  }
-  return out
-}
-
 describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stopped (real broker)', () => {
   it('ends with the graph and dead letters of a run over the same events without Kafka', { timeout: 300_000 }, async () => {
     const topic = uniqueName('playback-cli')
@@ -122,8 +97,8 @@ describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stoppe
     expect(second.code, second.err).toBe(0)
     expect(second.out).toMatch(/playback-events: signal \(resumed from checkpoint \d+\)/)
 
-    const expected = await storeItems(join(base, 'reference-graph'))
-    const actual = await storeItems(join(base, 'graph'))
+    const expected = await storeItems(join(base, 'reference-graph'), playbackJob.graph, isSentinel)
+    const actual = await storeItems(join(base, 'graph'), playbackJob.graph, isSentinel)
     expect(expected.size).toBeGreaterThan(1_000)
     expect(actual.size, `killed after ${killedAt} records`).toBe(expected.size)
     for (const [key, item] of expected) expect(actual.get(key), key).toEqual(item)

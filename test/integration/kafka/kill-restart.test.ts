@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createValueEncoder } from '../../../src/connectors/avro/value-encoder.ts'
-import { edgeNamespace, nodeNamespace, writesFor } from '../../../src/graph/layout.ts'
+import { writesFor } from '../../../src/graph/layout.ts'
 import type { GraphPrimitive } from '../../../src/graph/model.ts'
 import playbackJob from '../../../src/jobs/playback-events.ts'
-import { RocksDbKvStore } from '../../../src/kv/rocksdb-kv.ts'
+import { storeItems, type StoreItems } from '../../infra/graph-store-items.ts'
 import { createTopic, produce, uniqueName, withAdmin } from '../../infra/kafka-helpers.ts'
 import { isSentinel, playbackEvents, referenceGraph, sentinelAfter } from '../../infra/kafka-pipeline.ts'
 
@@ -52,33 +52,9 @@ function runChild(args: string[], killAt?: number): Promise<Run> {
   })
 }
 
-type Items = Map<string, { value: unknown; eventTime: number }>
-
-function expectedItems(graph: Map<string, GraphPrimitive>): Items {
-  const out: Items = new Map()
+function expectedItems(graph: Map<string, GraphPrimitive>): StoreItems {
+  const out: StoreItems = new Map()
   for (const p of graph.values()) for (const w of writesFor(playbackJob.graph, p)) out.set(`${w.namespace}|${w.recordId}|${w.item.key}`, { value: w.item.value, eventTime: w.item.eventTime })
-  return out
-}
-
-async function storeItems(dir: string): Promise<Items> {
-  const store = await RocksDbKvStore.open(dir)
-  const out: Items = new Map()
-  try {
-    const namespaces = [
-      ...Object.keys(playbackJob.graph.nodes).map((t) => nodeNamespace(t)),
-      ...Object.entries(playbackJob.graph.edges).flatMap(([t, e]) => (e.direction === 'both' ? [edgeNamespace(t), edgeNamespace(t, 'in')] : [edgeNamespace(t)])),
-    ]
-    for (const ns of namespaces) {
-      let pageToken: string | null = null
-      do {
-        const page = await store.scanNamespace(ns, { limit: 1_000, pageToken })
-        for (const row of page.items) if (!isSentinel(row.recordId) && !isSentinel(row.key)) out.set(`${ns}|${row.recordId}|${row.key}`, { value: row.value, eventTime: row.eventTime })
-        pageToken = page.next
-      } while (pageToken)
-    }
-  } finally {
-    await store.close()
-  }
   return out
 }
 
@@ -109,7 +85,7 @@ describe('rdg job from Kafka, SIGKILLed and restarted (real broker, child proces
     expect([first.outcome, second.outcome, last.outcome]).toEqual(['killed', 'killed', 'done'])
     expect(last.metrics?.restoredFrom).not.toBeNull()
 
-    const actual = await storeItems(join(base, 'store'))
+    const actual = await storeItems(join(base, 'store'), playbackJob.graph, isSentinel)
     expect(actual.size).toBe(expected.size)
     for (const [key, item] of expected) expect(actual.get(key), key).toEqual(item)
     // nothing was dead-lettered on the way (no late or undecodable records)
