@@ -91,7 +91,7 @@ for (const backend of (process.env.RDG_BENCH_BACKEND ? [process.env.RDG_BENCH_BA
     graphSinks: [out],
     deadLetterSink: dlq,
     dataDir: dir,
-    state: { backend },
+    state: { backend, ...(process.env.RDG_BENCH_CACHE ? { cacheEntries: Number(process.env.RDG_BENCH_CACHE) } : {}) } as never,
     checkpoint: { intervalMs: 10_000 },
     sideInputDir: process.cwd(),
   })

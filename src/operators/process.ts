@@ -23,6 +23,17 @@ const timersDescriptor: StateDescriptor<KeyTimers> = { name: TIMERS_STATE, kind:
 
 export type KeySelector<I> = (value: I) => string | number
 
+/**
+ * Makes V8 store a key built by concatenation as one flat string. A key is compared with
+ * equal keys in several hash tables per record (batch keys, dirty and cached state,
+ * timers); comparing an unflattened concatenation walks its pieces every time, which
+ * measured at ~0.5 µs per comparison for identity keys, several times the rest of the work.
+ */
+function flatten(key: string): string {
+  key.charCodeAt(key.length - 1)
+  return key
+}
+
 /** Timers fired per step: bounds the keys loaded and the output produced at once (a jump of the watermark can make millions due). */
 export const TIMERS_PER_STEP = 4_096
 
@@ -83,7 +94,7 @@ export class KeyedProcessOperator<I, O, D extends StateDeclarations> implements 
   prepareBatch(input: RecordBatch): Promise<void> | null {
     const keys = this.keys
     keys.length = input.length
-    for (let i = 0; i < input.length; i++) keys[i] = String(this.keySelector(input.values[i] as I))
+    for (let i = 0; i < input.length; i++) keys[i] = flatten(String(this.keySelector(input.values[i] as I)))
     return this.runtime.state.prefetch(keys)
   }
 

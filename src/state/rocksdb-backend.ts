@@ -144,8 +144,15 @@ class RocksTable<T> implements StateTable<T> {
 
   put(key: StateKey, value: T): void {
     const prev = this.dirty.get(key)
-    if (prev === undefined) this.backend.dirtyCount++
-    this.dirty.set(key, { value, writtenAt: this.backend.now(), baseAbsent: prev ? prev.baseAbsent : this.cache.get(key) === ABSENT })
+    // the write time only matters for TTL (reading the clock per write is measurable)
+    const writtenAt = this.descriptor.ttlMs === undefined ? 0 : this.backend.now()
+    if (prev !== undefined) {
+      prev.value = value
+      prev.writtenAt = writtenAt
+      return
+    }
+    this.backend.dirtyCount++
+    this.dirty.set(key, { value, writtenAt, baseAbsent: this.cache.get(key) === ABSENT })
   }
 
   delete(key: StateKey): void {
