@@ -1,0 +1,168 @@
+/**
+ * The playback job from a real Kafka broker, end to end, next to a plain kafkajs consumer
+ * over the same topic in the same run; then the latency from produce to visible in the
+ * store.
+ *
+ *   node --import tsx bench/kafka-e2e.ts [events]
+ *
+ * 1. Starts a single KRaft broker on 127.0.0.1 (the tests' server script, Maven artifacts)
+ *    and fills a 3-partition topic with `events` playback events in the job's wire format
+ *    (Avro framed with a schema id from a schema directory), as `rdg-job produce` does.
+ * 2. Consume-only: a kafkajs consumer in a fresh group, eachBatch counting messages.
+ * 3. End to end: kafkaJobIo (source, Avro decoder, dead-letter topic) → engine (RocksDB
+ *    state, 10 s checkpoints, 5 s dedup) → KvGraphSink → embedded RocksDB KV store, fresh
+ *    group. Both rates are taken from the first record received to the last, so the
+ *    group join is left out of both.
+ * 4. Latency: the job runs on a fresh topic while events are produced at a steady rate
+ *    with their event time set to the wall clock when sent. Every item the store
+ *    acknowledges carries the event time of the newest event merged into it, so
+ *    acknowledged-at − event time is produce → durable in the store. To leave the
+ *    dedup window out (as the figure is defined), this run uses a 1 ms window and no
+ *    out-of-orderness bound; in production add the window (5 s) and the bound (2 s).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
+import { createValueEncoder } from '../src/connectors/avro/value-encoder.ts'
+import { topicEvents } from '../src/connectors/generator/generator-source.ts'
+import { produceEvents } from '../src/connectors/kafka/event-producer.ts'
+import { kafkaJobIo } from '../src/connectors/kafka/job-io.ts'
+import { systemClock } from '../src/engine/clock.ts'
+import { runJob } from '../src/engine/run-job.ts'
+import type { KvDataStore, KvPut } from '../src/kv/api.ts'
+import { RocksDbKvStore } from '../src/kv/rocksdb-kv.ts'
+import playbackJob, { type PlaybackEvent } from '../src/jobs/playback-events.ts'
+import { KvGraphSink } from '../src/operators/kv-graph-sink.ts'
+import { startKafka } from '../test/infra/kafka-server.ts'
+
+const EVENTS = Number(process.argv[2] ?? 200_000)
+const PARTITIONS = 3
+const LATENCY_RATE = 2_000 // events/s
+const LATENCY_SECONDS = 15
+const base = mkdtempSync(join(tmpdir(), 'rdg-bench-kafka-'))
+const schemaDir = join(base, 'schemas')
+const catalogDir = join(import.meta.dirname, '..', 'data', 'catalog')
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+let peakRss = 0
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage.rss()))
+
+/** Calls `check` every 20 ms until it returns true. */
+function every20ms(check: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const tick = () => {
+      sampleRss()
+      if (check()) resolve()
+      else systemClock.schedule(20, tick)
+    }
+    tick()
+  })
+}
+
+async function consumeOnly(brokers: string[], topic: string): Promise<number> {
+  const consumer = new Kafka({ brokers, clientId: 'bench-consume-only', logLevel: logLevel.NOTHING }).consumer({ groupId: `bench-consume-only-${topic}` })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  let count = 0
+  let first = 0
+  let last = 0
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      if (count === 0) first = performance.now()
+      count += batch.messages.length
+      if (count >= EVENTS) last = performance.now()
+    },
+  })
+  await every20ms(() => last > 0)
+  await consumer.disconnect()
+  return EVENTS / ((last - first) / 1000)
+}
+
+/** The job from Kafka into a fresh RocksDB KV store; resolves with what `measure` makes of the run. */
+async function runFromKafka<T>(job: typeof playbackJob, brokers: string[], topic: string, wrap: (store: KvDataStore) => KvDataStore, measure: (metrics: () => { recordsIn: number }) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(base, 'job-'))
+  const store = await RocksDbKvStore.open(join(dir, 'graph'))
+  const io = await kafkaJobIo({ job, brokers: brokers.join(','), topic, groupId: `bench-${topic}-${job.dedup?.windowMs}`, schemaDir, start: 'earliest', logLevel: 'nothing' })
+  const sink = new KvGraphSink({ id: 'graph-store', store: wrap(store), schema: job.graph, onReject: (l) => io.deadLetterSink.write(l, l.eventTime ?? 0) })
+  const handle = runJob(job, { ...io, graphSinks: [sink], dataDir: join(dir, 'job'), state: { backend: 'rocksdb' }, checkpoint: { intervalMs: 10_000 }, sideInputDir: join(import.meta.dirname, '..') })
+  try {
+    return await measure(() => handle.metrics)
+  } finally {
+    await handle.stop()
+    await handle.done
+    await store.close()
+  }
+}
+
+const kafka = await startKafka()
+try {
+  const brokers = kafka.brokers
+  console.log(`playback job from Kafka (1 broker, ${PARTITIONS} partitions, ${fmt(EVENTS)} Avro events), one core for the job`)
+  const topic = 'playback-events'
+  const produced = await produceEvents({ brokers: brokers.join(','), topic, format: playbackJob.value, count: EVENTS, seed: 5, schemaDir, catalogDir, createPartitions: PARTITIONS, malformedRate: 0, logLevel: 'nothing' })
+  console.log(`produce (rdg-job produce)   ${fmt(produced.acknowledged / produced.seconds).padStart(9)} events/s`)
+
+  const consumeRate = await consumeOnly(brokers, topic)
+  console.log(`consume only (kafkajs)      ${fmt(consumeRate).padStart(9)} events/s`)
+
+  peakRss = 0
+  const e2e = await runFromKafka(playbackJob, brokers, topic, (s) => s, async (metrics) => {
+    let first = 0
+    let last = 0
+    await every20ms(() => {
+      const n = metrics().recordsIn
+      if (n > 0 && first === 0) first = performance.now()
+      if (n >= EVENTS) last = performance.now()
+      return last > 0
+    })
+    return EVENTS / ((last - first) / 1000)
+  })
+  console.log(`end to end, RocksDB state   ${fmt(e2e).padStart(9)} events/s   ${((e2e / consumeRate) * 100).toFixed(0)}% of consume-only   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`)
+
+  // latency: events stamped with the wall clock at send, window and bound taken out
+  const latencyTopic = 'playback-latency'
+  const fast: typeof playbackJob = { ...playbackJob, dedup: { windowMs: 1 }, watermark: { ...playbackJob.watermark!, maxOutOfOrdernessMs: 0 } }
+  const samples: number[] = []
+  const timing = (store: KvDataStore): KvDataStore =>
+    new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'putItems') return Reflect.get(target, prop, receiver) as unknown
+        return async (writes: readonly KvPut[]) => {
+          await target.putItems(writes)
+          const now = systemClock.now()
+          for (const w of writes) if (w.namespace === 'edge.started_watching') samples.push(now - w.item.eventTime)
+        }
+      },
+    })
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic: latencyTopic, numPartitions: PARTITIONS }], waitForLeaders: true })
+  await admin.disconnect()
+  const encoder = await createValueEncoder(playbackJob.value, { topic: latencyTopic, schemaDir })
+  const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer()
+  await producer.connect()
+  await runFromKafka(fast, brokers, latencyTopic, timing, async () => {
+    const events = topicEvents({ topic: 'playback-events', seed: 6, encoding: 'object', malformedRate: 0, catalogDir })
+    const started = systemClock.now()
+    let sent = 0
+    while (systemClock.now() - started < LATENCY_SECONDS * 1000) {
+      const due = Math.floor(((systemClock.now() - started) / 1000) * LATENCY_RATE)
+      const messages = []
+      for (; sent < due; sent++) {
+        const e = { ...(events.next().value!.value as PlaybackEvent), ts: systemClock.now() }
+        messages.push({ key: e.accountId, value: encoder.encode(e) })
+      }
+      if (messages.length > 0) await producer.send({ topic: latencyTopic, messages })
+      await systemClock.sleep(10)
+    }
+    await systemClock.sleep(1_000) // let the last sends land
+  })
+  await producer.disconnect()
+  samples.sort((a, b) => a - b)
+  const pct = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))] ?? Number.NaN
+  console.log(`produce → in store          p50 ${pct(50)} ms   p99 ${pct(99)} ms   (${fmt(samples.length)} started_watching items at ${fmt(LATENCY_RATE)} events/s; excludes the 5 s dedup window and 2 s bound)`)
+} finally {
+  await kafka.stop()
+  rmSync(base, { recursive: true, force: true })
+}
