@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { OperatorTestHarness } from '../../src/engine/testing/harness.ts'
-import { dedupOperator, mergePrimitive } from '../../src/operators/dedup.ts'
+import { dedupFunction, dedupOperator, mergePrimitive } from '../../src/operators/dedup.ts'
+import { KeyedProcessOperator } from '../../src/operators/process.ts'
+import { identityOf } from '../../src/graph/model.ts'
 import { operatorId } from '../../src/engine/types.ts'
 import type { GraphEdge, GraphNode, GraphPrimitive } from '../../src/graph/model.ts'
 import { RocksDbStateBackend } from '../../src/state/rocksdb-backend.ts'
@@ -80,6 +82,47 @@ for (const [name, backend] of Object.entries(backends)) {
       await h.processElement(node('a1', 8_000, { plan: 'x' }), 8_000)
       await h.processWatermark(13_000)
       expect(h.records()).toEqual([node('a1', 8_000, { plan: 'x' })])
+    })
+
+    it('merging a batch per identity gives what updates one at a time give, across a snapshot and restore', async () => {
+      // seeded stream: few identities, heavy repeats, out-of-order times, partial properties
+      let seed = 42
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+      const updates: Array<[GraphPrimitive, number]> = []
+      for (let i = 0; i < 600; i++) {
+        const t = 1_000 + i * 40 - Math.floor(random() * 300)
+        const props: Record<string, number | string> = random() < 0.5 ? { position: i } : { device: `d${i % 3}` }
+        updates.push([random() < 0.4 ? node(`a${Math.floor(random() * 4)}`, t, props) : edge(`p${Math.floor(random() * 3)}`, `t${Math.floor(random() * 2)}`, t, props), t])
+      }
+      async function run(batched: boolean): Promise<unknown[]> {
+        const make = () => (batched ? dedupOperator(operatorId('dedup'), 500) : new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(500)))
+        let h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), backend ? { backend } : {})
+        open.push(h)
+        const out: unknown[] = []
+        // the watermark moves after every 25 updates in both runs; within those, the batched
+        // run takes batches of 1 to 25 updates, the other one update at a time
+        for (let segment = 0; segment * 25 < updates.length; segment++) {
+          const end = Math.min(updates.length, (segment + 1) * 25)
+          for (let at = segment * 25; at < end; ) {
+            const size = batched ? 1 + ((at * 7919) % 25) : 1
+            await h.processElements(updates.slice(at, Math.min(end, at + size)))
+            at += size
+          }
+          await h.processWatermark(updates[end - 1]![1] - 400)
+          if (segment === 11) {
+            // snapshot, restore into a fresh operator, go on there
+            const snap = await h.snapshot()
+            out.push(...h.records())
+            h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), { ...(backend ? { backend } : {}), restoreFrom: snap })
+            open.push(h)
+          }
+        }
+        await h.processWatermark(Number.MAX_SAFE_INTEGER - 1)
+        return [...out, ...h.records()]
+      }
+      const merged = await run(true)
+      expect(merged.length).toBeGreaterThan(50)
+      expect(merged).toEqual(await run(false))
     })
 
     it('restores buffered primitives and their timers from a snapshot', async () => {
