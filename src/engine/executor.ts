@@ -25,6 +25,7 @@ import { MAX_WATERMARK, MIN_WATERMARK } from './types.ts'
 import { WatermarkTracker } from './watermarks.ts'
 import { CheckpointStorage } from './checkpoint/storage.ts'
 import { CheckpointCoordinator } from './checkpoint/coordinator.ts'
+import { DataDirLock } from './checkpoint/data-dir-lock.ts'
 import { ControlPlane } from './control-plane.ts'
 import type { SinkOperator } from '../operators/sink.ts'
 import type { KeyedStateBackend } from '../state/types.ts'
@@ -108,6 +109,7 @@ export class Executor {
     const { clock, backend } = this.options
     const source = this.graph.source.connector
     let opened = false
+    const lock = DataDirLock.acquire(this.options.dataDir)
     try {
       const restored = await this.coordinator.restore(this.options.restoreFrom)
       if (restored) {
@@ -168,6 +170,7 @@ export class Executor {
       for (const v of this.all) await v.vertex.operator.close?.().catch(() => undefined)
       for (const sink of this.sinks) await sink.close().catch(() => undefined)
       await backend.close().catch(() => undefined)
+      lock.release()
     }
   }
 

@@ -63,8 +63,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const store = await openGraphStore(args.store)
     // an in-memory store starts empty every time, so the job must too: resuming from an
     // earlier run's checkpoint would skip input whose graph is gone
-    const dataDir = args.store === 'memory' ? join(args['data-dir'], 'memory-run') : args['data-dir']
-    if (args.store === 'memory') await rm(dataDir, { recursive: true, force: true })
+    // (a directory of its own per run; kept only when it holds dead letters)
+    const scratch = args.store === 'memory'
+    const dataDir = scratch ? join(args['data-dir'], `memory-run-${process.pid}`) : args['data-dir']
+    let keep = !scratch
     try {
       console.log(`running ${job.topic} from ${args.brokers ? `Kafka ${args.brokers}` : args.source} into ${args.store} (Ctrl-C stops after a final checkpoint)`)
       const summary = await runTopic({
@@ -85,8 +87,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       console.log(`  primitives        ${fmt(m.primitivesBeforeDedup)} → ${fmt(m.primitivesAfterDedup)} after dedup`)
       console.log(`  dead letters      ${fmt(m.deadLetters)}${m.deadLetters > 0 ? ` (${summary.deadLetters})` : ''}`)
       console.log(`  checkpoints       ${m.checkpoints} (last ${m.lastCheckpointId ?? '-'})`)
+      keep ||= m.deadLetters > 0
     } finally {
       await store.close()
+      if (!keep) await rm(dataDir, { recursive: true, force: true })
     }
   },
 }
