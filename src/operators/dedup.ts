@@ -170,7 +170,7 @@ export class DedupOperator extends KeyedProcessOperator<GraphPrimitive, GraphPri
     }
     this.uniqueKeys.length = unique.length
     for (let u = 0; u < unique.length; u++) this.uniqueKeys[u] = unique[u]!.key
-    return this.runtime.state.prefetch(this.uniqueKeys)
+    return this.runtime.state.prefetch(this.uniqueKeys, true)
   }
 
   override processBatch(input: RecordBatch, _out: RecordBatch, _side: SideOutputs): void {

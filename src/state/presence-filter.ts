@@ -13,18 +13,36 @@
 const BITS_PER_KEY = 10
 const HASHES = 7
 
-function hash(s: string, seed: number): number {
-  let h = seed >>> 0
+/** FNV-1a style: hashing a string is hashing its prefix, then going on from that state. */
+function hashFrom(state: number, s: string): number {
+  let h = state
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }
+  return h
+}
+
+function finish(h: number): number {
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13
   h = Math.imul(h, 0xc2b2ae35)
   h ^= h >>> 16
   return h >>> 0
+}
+
+const SEED1 = 0x9747b28c
+const SEED2 = 0x2c1b3c6d
+
+/** The hash states after a common prefix (a table's id), so keys under it hash without concatenation. */
+export interface HashPrefix {
+  readonly h1: number
+  readonly h2: number
+}
+
+export function hashPrefix(prefix: string): HashPrefix {
+  return { h1: hashFrom(SEED1 >>> 0, prefix), h2: hashFrom(SEED2 >>> 0, prefix) }
 }
 
 class Bloom {
@@ -54,6 +72,8 @@ class Bloom {
   }
 }
 
+const EMPTY = hashPrefix('')
+
 export class PresenceFilter {
   private filters: Bloom[]
 
@@ -61,19 +81,19 @@ export class PresenceFilter {
     this.filters = [new Bloom(initialCapacity)]
   }
 
-  add(key: string): void {
+  add(key: string, prefix: HashPrefix = EMPTY): void {
     let current = this.filters[this.filters.length - 1]!
     if (current.count >= current.capacity) {
       current = new Bloom(current.capacity * 2)
       this.filters.push(current)
     }
-    current.add(hash(key, 0x9747b28c), (hash(key, 0x2c1b3c6d) | 1) >>> 0)
+    current.add(finish(hashFrom(prefix.h1, key)), (finish(hashFrom(prefix.h2, key)) | 1) >>> 0)
   }
 
-  /** False means the key is certainly absent. */
-  mightContain(key: string): boolean {
-    const h1 = hash(key, 0x9747b28c)
-    const h2 = (hash(key, 0x2c1b3c6d) | 1) >>> 0
+  /** False means the key (after `prefix`, if given) is certainly absent. */
+  mightContain(key: string, prefix: HashPrefix = EMPTY): boolean {
+    const h1 = finish(hashFrom(prefix.h1, key))
+    const h2 = (finish(hashFrom(prefix.h2, key)) | 1) >>> 0
     for (const f of this.filters) if (f.has(h1, h2)) return true
     return false
   }

@@ -33,7 +33,7 @@ import { ClassicLevel } from 'classic-level'
 import type { Clock } from '../engine/clock.ts'
 import type { CheckpointId, OperatorId, StateKey } from '../engine/types.ts'
 import { checkCompatible } from './heap-backend.ts'
-import { PresenceFilter } from './presence-filter.ts'
+import { hashPrefix, PresenceFilter, type HashPrefix } from './presence-filter.ts'
 import { allKeyGroups, inRange, keyGroupOf } from './key-groups.ts'
 import { readSnapshot, SnapshotWriter, type GroupIndex } from './snapshot-format.ts'
 import { decodeStored, encodeStored, tableIdOf } from './stored-value.ts'
@@ -118,6 +118,8 @@ class RocksTable<T> implements StateTable<T> {
   readonly dirty = new Map<StateKey, Dirty<T>>()
   /** Write times of cached values, for TTL tables only. */
   readonly cachedWrites: Map<StateKey, number> | null
+  /** The presence filter's hash state after this table's id: keys are filtered per table. */
+  readonly presencePrefix: HashPrefix
 
   constructor(
     readonly operatorId: OperatorId,
@@ -125,6 +127,7 @@ class RocksTable<T> implements StateTable<T> {
     private readonly backend: RocksDbStateBackend,
   ) {
     this.id = tableIdOf(operatorId, descriptor.name)
+    this.presencePrefix = hashPrefix(this.id + '\u0000')
     this.cachedWrites = descriptor.ttlMs !== undefined ? new Map() : null
   }
 
@@ -228,11 +231,11 @@ export class RocksDbStateBackend implements KeyedStateBackend {
     return t
   }
 
-  prefetch(keys: readonly StateKey[]): Promise<void> | null {
+  prefetch(keys: readonly StateKey[], distinct = false): Promise<void> | null {
     let missTables: RocksTable<any>[] | null = null
     let missKeys: StateKey[] | null = null
     // A batch repeats keys (heartbeats of one identity): look each up once.
-    const unique: Iterable<StateKey> = keys.length > 32 ? new Set(keys) : keys
+    const unique: Iterable<StateKey> = keys.length > 32 && !distinct ? new Set(keys) : keys
     for (const t of this.tables.values()) {
       for (const key of unique) {
         if (t.dirty.has(key) || t.cache.has(key)) continue
@@ -242,7 +245,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
         }
         t.cache.set(key, ABSENT) // placeholder: dedupes repeats within the batch
         this.cachedCount++
-        if (!this.present.mightContain(t.id + '\u0000' + key)) continue // never persisted: certainly absent
+        if (!this.present.mightContain(key, t.presencePrefix)) continue // never persisted: certainly absent
         missKeys.push(key)
         missTables!.push(t)
       }
@@ -373,7 +376,7 @@ export class RocksDbStateBackend implements KeyedStateBackend {
         if (d.value === DELETED) batch.del(rk)
         else {
           batch.put(rk, Buffer.from(encodeStored(t.descriptor, d.value, d.writtenAt)))
-          this.present.add(t.id + '\u0000' + key)
+          this.present.add(key, t.presencePrefix)
         }
       }
     }
@@ -464,9 +467,12 @@ export class RocksDbStateBackend implements KeyedStateBackend {
   /** Fills the presence filter with every key of the live database (after a restore). */
   private async rebuildPresence(): Promise<void> {
     this.present.clear()
+    const prefixes = new Map<string, HashPrefix>()
     for await (const [k] of this.db.iterator({ ...BUF, lt: META_KEY, values: false })) {
       const { table, key } = parseRowKey(k)
-      this.present.add(table + '\u0000' + key)
+      let prefix = prefixes.get(table)
+      if (prefix === undefined) prefixes.set(table, (prefix = hashPrefix(table + '\u0000')))
+      this.present.add(key, prefix)
     }
   }
 

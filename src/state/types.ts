@@ -77,9 +77,10 @@ export interface KeyedStateBackend {
 
   /**
    * Makes every table's value for these keys readable synchronously. Returns null when
-   * nothing had to be loaded (all in memory), so the caller skips the await.
+   * nothing had to be loaded (all in memory), so the caller skips the await. `distinct`:
+   * the caller promises no key repeats (saves deduplicating them).
    */
-  prefetch(keys: readonly StateKey[]): Promise<void> | null
+  prefetch(keys: readonly StateKey[], distinct?: boolean): Promise<void> | null
 
   /** True when buffered changes exceed the backend's memory budget: the engine should checkpoint soon. */
   readonly wantsCheckpoint: boolean
