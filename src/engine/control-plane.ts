@@ -6,7 +6,8 @@
  *
  * @example
  * const control = new ControlPlane(clock, 10_000, true)
- * control.start()
+ * control.watchStops()
+ * control.startTicks()
  * if (control.takeCheckpointDue()) await checkpoint()
  */
 import { fromEvent, interval, merge, map, take, Subject, type Subscription } from 'rxjs'
@@ -26,14 +27,19 @@ export class ControlPlane {
     private readonly handleSignals: boolean,
   ) {}
 
-  start(): void {
-    if (this.checkpointIntervalMs > 0 && Number.isFinite(this.checkpointIntervalMs)) {
-      this.subscriptions.push(interval(this.checkpointIntervalMs, this.clock.scheduler).subscribe(() => (this.checkpointDue = true)))
-    }
+  /** Listens for stop requests and signals: first thing in a run, so a Ctrl-C during a slow start still ends in a final checkpoint. */
+  watchStops(): void {
     const signals = this.handleSignals
       ? merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(map((): StopReason => 'signal'))
       : this.stops
     this.subscriptions.push(merge(signals, this.stops).pipe(take(1)).subscribe((reason) => (this.stopReason = reason)))
+  }
+
+  /** Starts the checkpoint ticks, once the job is open and processing. */
+  startTicks(): void {
+    if (this.checkpointIntervalMs > 0 && Number.isFinite(this.checkpointIntervalMs)) {
+      this.subscriptions.push(interval(this.checkpointIntervalMs, this.clock.scheduler).subscribe(() => (this.checkpointDue = true)))
+    }
   }
 
   stop(reason: StopReason): void {

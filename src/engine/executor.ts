@@ -111,6 +111,7 @@ export class Executor {
     let opened = false
     const lock = DataDirLock.acquire(this.options.dataDir)
     try {
+      this.control.watchStops()
       const restored = await this.coordinator.restore(this.options.restoreFrom)
       if (restored) {
         this.tracker.restore(restored.watermark, clock.now())
@@ -135,7 +136,7 @@ export class Executor {
         checkpointNow: (reason) => new Promise<void>((resolve, reject) => this.checkpointWaiters.push({ resolve, reject, reason })),
       })
       opened = true
-      this.control.start()
+      this.control.startTicks()
 
       let reason: JobResult['reason'] = 'stopped'
       for (;;) {

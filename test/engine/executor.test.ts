@@ -235,3 +235,31 @@ describe('executor', () => {
     })
   }
 })
+
+describe('stopping during a slow start', () => {
+  it('a SIGINT that arrives while the source is still opening ends the run with a final checkpoint', async () => {
+    const slow = new TestSource<unknown>('views', views(10))
+    const open = slow.open.bind(slow)
+    slow.open = async (ctx) => {
+      // Ctrl-C while the source is still opening (e.g. joining its Kafka group); emitted to
+      // the job's listeners only, no real signal reaches the test process
+      process.emit('SIGINT')
+      await open(ctx)
+    }
+    const dir = dataDir()
+    const handle = runJob(viewJob, {
+      source: slow,
+      decode: (raw) => raw as View,
+      graphSinks: [new CollectingSink<GraphPrimitive>('graph')],
+      deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+      dataDir: dir,
+      state: { backend: 'heap' },
+      clock: new ManualClock(0),
+      handleSignals: true,
+    })
+    const result = await handle.done
+    expect(result.reason).toBe('signal')
+    expect(result.metrics.checkpoints).toBe(1)
+    expect(readdirSync(join(dir, 'checkpoints')).some((d) => d.startsWith('chk-'))).toBe(true)
+  })
+})
