@@ -144,6 +144,7 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
       await client.connect()
     } catch (err) {
       if (!options.client) await client.shutdown().catch(() => {})
+      if (err instanceof cassandra.errors.NoHostAvailableError) throw unreachable(options.contactPoints, err)
       throw classifyCassandraError(err, 'connect', '-')
     }
     return store
@@ -311,4 +312,11 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
   async close(): Promise<void> {
     if (this.ownsClient) await this.client.shutdown()
   }
+}
+
+/** No contact point answered: one line naming them and the first reason (the driver's message embeds stack traces). */
+function unreachable(contactPoints: readonly string[], err: InstanceType<typeof cassandra.errors.NoHostAvailableError>): ConfigError {
+  const reasons = Object.values((err.innerErrors ?? {}) as Record<string, Error>)
+  const first = reasons[0]?.message.split('\n')[0] ?? err.message.split('\n')[0]!
+  return new ConfigError(`cannot reach Cassandra at ${contactPoints.join(', ')}: ${first}`, 'check the host:port in --store cassandra:<host:port>/<keyspace> and that the cluster is up')
 }

@@ -22,6 +22,13 @@ describe('--store for run and demo', () => {
     await again.close()
   })
 
+  it('an unreachable Cassandra is one line naming the address', async () => {
+    const err = await openGraphStore('cassandra:127.0.0.1:1/rdg_graph').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as Error).message).toMatch(/^cannot reach Cassandra at 127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1\b/)
+    expect((err as Error).message).not.toContain('\n')
+  })
+
   it('an unknown scheme is one ConfigError', async () => {
     await expect(openGraphStore('s3:bucket')).rejects.toBeInstanceOf(ConfigError)
   })
