@@ -9,7 +9,7 @@
  * const store = await openGraphStore('rocksdb:.rdg/graph')
  * const scratch = await openGraphStore('memory')
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { Clock } from '../engine/clock.ts'
 import { ConfigError } from '../engine/errors.ts'
 import type { KvDataStore } from '../kv/api.ts'
@@ -33,13 +33,15 @@ export async function openGraphStore(flag: string = DEFAULT_STORE): Promise<KvDa
  * `cassandra:<host:port>[,<host:port>…]/<keyspace>[?dc=<data center>&consistency=<level>]`,
  * or `config:<file.json>` (a routing configuration, see src/kv/routing.ts).
  */
-export async function openStoreFromFlag(flag: string = DEFAULT_STORE, options: { readonly clock?: Clock } = {}): Promise<KvDataStore> {
+export async function openStoreFromFlag(flag: string = DEFAULT_STORE, options: { readonly clock?: Clock; readonly mustExist?: boolean } = {}): Promise<KvDataStore> {
   const clock = options.clock ? { clock: options.clock } : {}
   const colon = flag.indexOf(':')
   const scheme = colon > 0 ? flag.slice(0, colon) : ''
   const rest = colon > 0 ? flag.slice(colon + 1) : flag
   if (scheme === 'rocksdb' || scheme === '') {
     if (!rest) throw new ConfigError('--store rocksdb: needs a directory', 'e.g. --store rocksdb:.rdg/graph')
+    // reading a mistyped path would create an empty store there and find nothing
+    if (options.mustExist && !existsSync(rest)) throw new ConfigError(`no graph store at ${rest}`, 'check --store, or run a job into it first (rdg-job run <topic> --store rocksdb:<dir>)')
     return RocksDbKvStore.open(rest, clock)
   }
   if (scheme === 'cassandra') {

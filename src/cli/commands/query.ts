@@ -124,7 +124,7 @@ interface Args {
 
 async function run(q: QueryRequest, a: Args): Promise<void> {
   const schema = a.job ? (await resolveJob(a.job)).graph : builtInSchema()
-  const store = await openStoreFromFlag(a.store)
+  const store = await openStoreFromFlag(a.store, { mustExist: true })
   try {
     for (const line of await executeQuery(q, { store, schema })) console.log(line)
   } finally {
