@@ -2,7 +2,7 @@
  * KV layer throughput and latency, embedded RocksDB next to a real single-node Cassandra
  * (started and stopped here through test/infra/cassandra-server.ts):
  * - item writes/s: graph edges written through the KV graph sink (batches, bounded
- *   in-flight writes), and raw `putItems` batches;
+ *   in-flight writes), and raw `putItems` batches of new items and of rewrites;
  * - neighbors(100) reads: one profile's 100 neighbours per query, LATEST and ANY order,
  *   p50/p99 over sequential queries, and a traversal hop over 50 nodes at once.
  *
@@ -63,12 +63,13 @@ async function sinkWrites(store: KvDataStore, count: number, offset: number): Pr
   return count / ((performance.now() - t0) / 1_000)
 }
 
-async function rawWrites(store: KvDataStore, count: number): Promise<number> {
+/** `pass` 0 writes new items; later passes rewrite them with newer event times (a long-running job's steady state). */
+async function rawWrites(store: KvDataStore, count: number, pass = 0): Promise<number> {
   const t0 = performance.now()
   const inFlight: Promise<void>[] = []
   for (let i = 0; i < count; i += 1_000) {
     const batch: KvPut[] = []
-    for (let j = i; j < Math.min(count, i + 1_000); j++) batch.push({ namespace: 'bench.raw', recordId: `r${j % 10_000}`, item: { key: `k${j}`, value: { n: j, s: 'some payload text' }, eventTime: j } })
+    for (let j = i; j < Math.min(count, i + 1_000); j++) batch.push({ namespace: 'bench.raw', recordId: `r${j % 10_000}`, item: { key: `k${j}`, value: { n: j, s: 'some payload text' }, eventTime: j + pass * count } })
     inFlight.push(store.putItems(batch))
     if (inFlight.length >= 4) await inFlight.shift()
   }
@@ -118,6 +119,7 @@ async function bench(name: string, store: KvDataStore, items: number): Promise<v
   console.log(`\n${name}`)
   console.log(`  item writes through KvGraphSink  ${fmt(await sinkWrites(store, items, 0)).padStart(9)} items/s  (${fmt(items)} items, batches of 1 000, 4 in flight)`)
   console.log(`  raw putItems batches             ${fmt(await rawWrites(store, items)).padStart(9)} items/s`)
+  console.log(`  raw putItems, rewriting them     ${fmt(await rawWrites(store, items, 1)).padStart(9)} items/s  (newer event times: what a running job mostly writes)`)
   await loadNeighbors(store)
   for (const line of await reads(store)) console.log(line)
 }
