@@ -16,6 +16,7 @@ import type { JobHandle, JobResult, RunOptions } from './run-options.ts'
 import { HeapStateBackend } from '../state/heap-backend.ts'
 import { RocksDbStateBackend } from '../state/rocksdb-backend.ts'
 import type { KeyedStateBackend } from '../state/types.ts'
+import { tuneV8ForMicroBatches } from './v8-tuning.ts'
 
 export function runJob<E, P, R>(job: JobDefinition<E, P, R, any>, options: RunOptions<E>): JobHandle {
   const graph = compileJob(job, { source: options.source, decode: options.decode, graphSinks: options.graphSinks })
@@ -24,6 +25,7 @@ export function runJob<E, P, R>(job: JobDefinition<E, P, R, any>, options: RunOp
 
 /** Runs an already built job graph (DataStream API). */
 export function runGraph(graph: JobGraph, options: Omit<RunOptions<unknown>, 'source' | 'decode' | 'graphSinks'>): JobHandle {
+  tuneV8ForMicroBatches()
   const clock = options.clock ?? systemClock
   const backendKind = options.state?.backend ?? 'rocksdb'
   const maxParallelism = options.state?.maxParallelism ?? 128
