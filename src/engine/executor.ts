@@ -297,17 +297,13 @@ export class Executor {
   private count(v: VertexRuntime, recordsIn: number, recordsOut: number): void {
     v.recordsIn += recordsIn
     v.recordsOut += recordsOut
-    const kind = v.vertex.operator.kind
-    if (kind === 'filter') this.metrics.filtered += recordsIn - recordsOut
-    else if (kind === 'process' && v.vertex.operator.description.startsWith('dedup')) {
-      this.metrics.primitivesBeforeDedup += recordsIn
-      this.metrics.primitivesAfterDedup += recordsOut
+    const op = v.vertex.operator
+    if (op.kind === 'filter') this.metrics.filtered += recordsIn - recordsOut
+    else if (op.takeDedupCounts) {
+      const counts = op.takeDedupCounts()
+      this.metrics.primitivesBeforeDedup += counts.in
+      this.metrics.primitivesAfterDedup += counts.out
     }
-  }
-
-  /** Per-operator record counts, for the CLI. */
-  operatorCounts(): Array<{ id: string; in: number; out: number }> {
-    return this.all.map((v) => ({ id: v.vertex.operator.id, in: v.recordsIn, out: v.recordsOut }))
   }
 
   private prepareVertex(vertex: GraphVertex): VertexRuntime {

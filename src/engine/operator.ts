@@ -41,6 +41,13 @@ export interface OperatorRuntime {
   currentWatermark(): number
 }
 
+/** An operator fused into another one (run by it), listed for `rdg-job describe`. */
+export interface ChainedOperator {
+  readonly id: OperatorId
+  readonly kind: OperatorKind
+  readonly description: string
+}
+
 export interface StreamOperator {
   readonly id: OperatorId
   readonly kind: OperatorKind
@@ -48,6 +55,8 @@ export interface StreamOperator {
   readonly description: string
   /** Set for keyed operators: how the key is taken from a record. */
   readonly keyed?: boolean
+  /** Operators this one runs before its own step (chained), in order. */
+  readonly chained?: readonly ChainedOperator[]
 
   open(runtime: OperatorRuntime): Promise<void>
   /** Loads what `processBatch` will touch; null when there is nothing to await. */
@@ -62,6 +71,8 @@ export interface StreamOperator {
   advanceTime?(watermark: number, processingTime: number, out: RecordBatch, side: SideOutputs): void
   /** True while more timers are due: the runtime repeats prepareTime/advanceTime, one bounded chunk at a time. */
   hasDueTimers?(watermark: number, processingTime: number): boolean
+  /** Dedup: primitives taken in and emitted since the last call, for the job's metrics. */
+  takeDedupCounts?(): { readonly in: number; readonly out: number }
   /** Called at each batch boundary (e.g. to reload side inputs that changed). */
   onBatchBoundary?(): void
   close?(): Promise<void>

@@ -48,7 +48,7 @@ export interface TimerEntry {
 }
 
 /** Binary min-heap ordered by (timestamp, registration sequence). */
-class TimerHeap {
+export class TimerHeap {
   private readonly items: TimerEntry[] = []
   get size(): number {
     return this.items.length
@@ -63,7 +63,9 @@ class TimerHeap {
     while (i > 0) {
       const parent = (i - 1) >> 1
       if (!less(a[i]!, a[parent]!)) break
-      ;[a[i], a[parent]] = [a[parent]!, a[i]!]
+      const t = a[i]!
+      a[i] = a[parent]!
+      a[parent] = t
       i = parent
     }
   }
@@ -81,7 +83,9 @@ class TimerHeap {
         if (l < a.length && less(a[l]!, a[m]!)) m = l
         if (r < a.length && less(a[r]!, a[m]!)) m = r
         if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
+        const t = a[i]!
+        a[i] = a[m]!
+        a[m] = t
         i = m
       }
     }

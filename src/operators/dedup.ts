@@ -1,22 +1,30 @@
 /**
- * The RDG dedup step, as a keyed process function keyed by the primitive's identity
- * (node type + id, or edge type + source + destination).
+ * The RDG dedup step, keyed by the primitive's identity (node type + id, or edge type +
+ * source + destination).
  *
- * The first update of an identity opens a window of `windowMs` (an event-time timer at
- * its event time + windowMs); later updates merge into the buffered primitive, the latest
- * event time winning per property; when the timer fires the merged primitive is emitted
- * once and the buffer cleared. Nothing is lost; duplicates collapse.
+ * The first update of an identity opens a window of `windowMs` that closes at its event
+ * time + windowMs; later updates merge into the buffered primitive, the latest event time
+ * winning per property; when the watermark passes the window's end the merged primitive
+ * is emitted once and the buffer cleared. Nothing is lost; duplicates collapse.
+ *
+ * `dedupFunction` states this update by update as a KeyedProcessFunction (the reference);
+ * `DedupOperator` is what jobs run: the same result, computed per micro-batch.
  *
  * @example
  * const op = dedupOperator(operatorId('dedup'), 5_000)
  */
-import type { OperatorRuntime, SideOutputs } from '../engine/operator.ts'
+import type { DeadLetter } from '../engine/connector.ts'
+import type { GraphBuilder } from '../engine/job-definition.ts'
+import type { ChainedOperator, OperatorRuntime, SideOutputs, StreamOperator } from '../engine/operator.ts'
 import type { KeyedProcessFunction } from '../engine/process-function.ts'
 import type { RecordBatch } from '../engine/record-batch.ts'
+import { TimerHeap, type TimeDomain, type TimerEntry } from '../engine/timer-service.ts'
 import type { OperatorId, StateKey } from '../engine/types.ts'
-import { identityOf, type GraphPrimitive, type PropertyValue } from '../graph/model.ts'
+import { identityOf, type GraphPrimitive, type NodeRef, type Properties, type PropertyValue } from '../graph/model.ts'
 import type { Codec, StateDescriptor, StateTable } from '../state/types.ts'
-import { flatten, KeyedProcessOperator } from './process.ts'
+import { userFunctionFailed } from './dead-letters.ts'
+import { flatten, TIMERS_PER_STEP } from './process.ts'
+import { checkId } from './to-graph.ts'
 
 /**
  * Buffered primitive plus the event time each property was last set at; `propertyTimes`
@@ -26,6 +34,8 @@ import { flatten, KeyedProcessOperator } from './process.ts'
 export interface PendingPrimitive {
   readonly primitive: GraphPrimitive
   readonly propertyTimes: Readonly<Record<string, number>> | null
+  /** Event time the window closes at (its first update's event time + the window). */
+  readonly fireAt: number
 }
 
 const encoder = new TextEncoder()
@@ -41,7 +51,7 @@ const pendingState: StateDescriptor<PendingPrimitive, 'value'> = { name: 'pendin
 export function mergePrimitive(pending: PendingPrimitive, update: GraphPrimitive): PendingPrimitive {
   const prev = pending.primitive
   // Fast path: a newer update that sets every property the buffer has replaces it whole.
-  if (update.eventTime >= prev.eventTime && coversAll(update.properties, prev.properties)) return { primitive: update, propertyTimes: null }
+  if (update.eventTime >= prev.eventTime && coversAll(update.properties, prev.properties)) return { primitive: update, propertyTimes: null, fireAt: pending.fireAt }
   const props: Record<string, PropertyValue> = { ...prev.properties }
   const times: Record<string, number> = { ...timesOf(pending) }
   for (const [name, value] of Object.entries(update.properties)) {
@@ -53,11 +63,11 @@ export function mergePrimitive(pending: PendingPrimitive, update: GraphPrimitive
   }
   const newer = update.eventTime >= pending.primitive.eventTime
   const base = newer ? update : pending.primitive
-  return { primitive: { ...base, properties: props, eventTime: Math.max(update.eventTime, pending.primitive.eventTime) }, propertyTimes: times }
+  return { primitive: { ...base, properties: props, eventTime: Math.max(update.eventTime, pending.primitive.eventTime) }, propertyTimes: times, fireAt: pending.fireAt }
 }
 
-function open(update: GraphPrimitive): PendingPrimitive {
-  return { primitive: update, propertyTimes: null }
+function open(update: GraphPrimitive, windowMs: number): PendingPrimitive {
+  return { primitive: update, propertyTimes: null, fireAt: update.eventTime + windowMs }
 }
 
 function timesOf(pending: PendingPrimitive): Record<string, number> {
@@ -79,8 +89,9 @@ export function dedupFunction(windowMs: number): KeyedProcessFunction<GraphPrimi
     processElement(update, ctx) {
       const pending = ctx.state.pending.value()
       if (pending === undefined) {
-        ctx.state.pending.update(open(update))
-        ctx.timers.registerEventTimeTimer(update.eventTime + windowMs)
+        const opened = open(update, windowMs)
+        ctx.state.pending.update(opened)
+        ctx.timers.registerEventTimeTimer(opened.fireAt)
       } else {
         ctx.state.pending.update(mergePrimitive(pending, update))
       }
@@ -94,113 +105,327 @@ export function dedupFunction(windowMs: number): KeyedProcessFunction<GraphPrimi
   }
 }
 
-/** One identity's updates within a batch, merged in memory before state is touched. */
+/**
+ * One identity's updates within a batch, merged in place before state is touched: the
+ * same fields as a buffered primitive, mutable, so a repeat costs no allocation.
+ */
 interface BatchEntry {
-  /** The identity's first update in the batch: what later ones are matched against. */
-  readonly first: GraphPrimitive
+  readonly kind: 'node' | 'edge'
+  readonly type: string
+  /** Node id, or the edge's source id (what entries are grouped by). */
+  readonly id: string
+  readonly src: NodeRef | null
+  readonly dst: NodeRef | null
   /** The state key (identityOf), built once per identity and batch. */
   readonly key: StateKey
-  pending: PendingPrimitive | undefined
-  /** Event time of the update that opened a window in this batch; NaN when the window was open before. */
-  opened: number
+  /** Event time of the identity's first update in this batch: opens the window if state has none. */
+  readonly firstTime: number
+  properties: Properties
+  eventTime: number
+  /** Per-property event times once they differ (owned by this entry), else null. */
+  propertyTimes: Record<string, number> | null
 }
 
-/** Same identity as `b`, compared field by field (no key string needed). */
-function sameIdentity(a: GraphPrimitive, b: GraphPrimitive): boolean {
-  if (a.kind === 'node') return b.kind === 'node' && a.type === b.type && a.id === b.id
-  return b.kind === 'edge' && a.type === b.type && a.src.id === b.src.id && a.dst.id === b.dst.id && a.src.type === b.src.type && a.dst.type === b.dst.type
+function sameIdentity(e: BatchEntry, kind: 'node' | 'edge', type: string, src: NodeRef | null, dst: NodeRef | null): boolean {
+  if (e.kind !== kind || e.type !== type) return false
+  return kind === 'node' || (e.dst!.id === dst!.id && e.dst!.type === dst!.type && e.src!.type === src!.type)
+}
+
+/** mergePrimitive's rule applied in place: per property the later event time wins (ties: the later update). */
+function mergeInto(e: BatchEntry, properties: Properties, eventTime: number): void {
+  if (eventTime >= e.eventTime && coversAll(properties, e.properties)) {
+    e.properties = properties
+    e.eventTime = eventTime
+    e.propertyTimes = null
+    return
+  }
+  let times = e.propertyTimes
+  if (times === null) {
+    times = {}
+    for (const name in e.properties) times[name] = e.eventTime
+  }
+  const merged: Record<string, PropertyValue> = { ...e.properties }
+  for (const name in properties) {
+    const seen = times[name]
+    if (seen === undefined || eventTime >= seen) {
+      merged[name] = properties[name]!
+      times[name] = eventTime
+    }
+  }
+  e.properties = merged
+  e.propertyTimes = times
+  e.eventTime = Math.max(eventTime, e.eventTime)
+}
+
+function primitiveOf(e: BatchEntry): GraphPrimitive {
+  return e.kind === 'node'
+    ? { kind: 'node', type: e.type, id: e.id, properties: e.properties, eventTime: e.eventTime }
+    : { kind: 'edge', type: e.type, src: e.src!, dst: e.dst!, properties: e.properties, eventTime: e.eventTime }
 }
 
 /**
- * Dedup with its updates merged per identity within each micro-batch: state is read and
- * written once per identity and batch instead of once per update (heartbeats repeat an
- * identity many times per batch). The result is the one `dedupFunction` gives update by
- * update: the same merges in the same order, and new windows' timers registered in
- * first-arrival order. Timers fire through `dedupFunction.onTimer`.
+ * The window state after a batch: what state held, merged with the batch's merged
+ * updates. Per property this is the value of the update with the latest event time (ties:
+ * the later update), the same as merging the updates one by one (the rule is associative).
  */
-export class DedupOperator extends KeyedProcessOperator<GraphPrimitive, GraphPrimitive, { pending: typeof pendingState }> {
+function mergeBatch(stored: PendingPrimitive, e: BatchEntry): PendingPrimitive {
+  if (e.propertyTimes === null) return mergePrimitive(stored, primitiveOf(e))
+  const props: Record<string, PropertyValue> = { ...stored.primitive.properties }
+  const times: Record<string, number> = { ...timesOf(stored) }
+  for (const name in e.properties) {
+    const at = e.propertyTimes[name] ?? e.eventTime
+    const seen = times[name]
+    if (seen === undefined || at >= seen) {
+      props[name] = e.properties[name]!
+      times[name] = at
+    }
+  }
+  const eventTime = Math.max(e.eventTime, stored.primitive.eventTime)
+  const base = e.eventTime >= stored.primitive.eventTime ? primitiveOf(e) : stored.primitive
+  return { primitive: { ...base, properties: props, eventTime }, propertyTimes: times, fireAt: stored.fireAt }
+}
+
+/**
+ * Dedup as jobs run it: the output of `dedupFunction` on the generic keyed operator, for
+ * less work per update.
+ *
+ * - Updates are merged per identity within each micro-batch, in place, and state is
+ *   read and written once per identity and batch (heartbeats repeat an identity many
+ *   times per batch: ~14 000 primitives hold ~900 identities in a playback batch).
+ * - A window's end lives in its pending state (`fireAt`), not in a timer table: opening
+ *   a window is one state write plus an in-memory queue entry, closing it one read and
+ *   one delete. After a restore the queue is rebuilt from the state.
+ * - Given the job's `toGraph`, it runs it itself (the two operators chained, as Flink
+ *   chains operators): primitives go straight into the batch's merge, so a repeat never
+ *   becomes an object. A record whose toGraph throws goes to the dead letters with
+ *   nothing of it merged (all or nothing, like the toGraph operator).
+ *
+ * Windows close in (end time, opening order), like event-time timers.
+ */
+export class DedupOperator implements StreamOperator {
+  readonly kind = 'process' as const
+  readonly keyed = true
+  readonly description: string
+  readonly chained: readonly ChainedOperator[]
+  private runtime!: OperatorRuntime
   private pending!: StateTable<PendingPrimitive>
+  /** Open windows by end time; one entry per window (windows are never cancelled). */
+  private readonly windows = new TimerHeap()
+  private seq = 0
+  private due: TimerEntry[] = []
+  private readonly dueKeys: StateKey[] = []
   /** This batch's identities by node id or edge source id. */
   private readonly byId = new Map<string, BatchEntry[]>()
-  private readonly entries: BatchEntry[] = []
-  /** This batch's identities in first-arrival order (the order their windows' timers are registered in). */
+  /** This batch's identities in first-arrival order (the order their windows open in). */
   private readonly unique: BatchEntry[] = []
   private readonly uniqueKeys: StateKey[] = []
+  private readonly failed: DeadLetter[] = []
+  private primitivesIn = 0
+  private primitivesOut = 0
+  private readonly builder: GraphBuilder | null
+  private readonly staged = new StagedPrimitives()
 
   constructor(
-    id: OperatorId,
+    readonly id: OperatorId,
     private readonly windowMs: number,
+    private readonly toGraph: { readonly id: OperatorId; readonly fn: (record: any, graph: GraphBuilder) => void } | null = null,
   ) {
-    super(id, identityOf, dedupFunction(windowMs), `dedup: keyBy(identity), ${windowMs} ms window, latest event time wins per property`)
+    if (!(windowMs > 0)) throw new Error(`dedup window must be > 0 ms, got ${windowMs}`)
+    this.description = `dedup: keyBy(identity), ${windowMs} ms window, latest event time wins per property`
+    this.chained = toGraph ? [{ id: toGraph.id, kind: 'flatMap', description: 'toGraph: record → nodes and edges (chained into dedup)' }] : []
+    this.builder = toGraph ? this.staged.builder() : null
   }
 
-  override async open(runtime: OperatorRuntime): Promise<void> {
-    await super.open(runtime)
+  async open(runtime: OperatorRuntime): Promise<void> {
+    this.runtime = runtime
     this.pending = runtime.state.table(this.id, pendingState)
-  }
-
-  override prepareBatch(input: RecordBatch): Promise<void> | null {
-    // Group by identity without building identity strings for repeats: primitives are
-    // found by their (source) id, a string decoded once per event whose hash V8 caches,
-    // then matched field by field. Only the first update of an identity builds its key.
-    const { byId, entries, unique, keys } = this
-    byId.clear()
-    unique.length = 0
-    keys.length = input.length
-    entries.length = input.length
-    for (let i = 0; i < input.length; i++) {
-      const p = input.values[i] as GraphPrimitive
-      const id = p.kind === 'node' ? p.id : p.src.id
-      let group = byId.get(id)
-      if (group === undefined) byId.set(id, (group = []))
-      let entry: BatchEntry | undefined
-      for (let g = 0; g < group.length; g++) {
-        if (sameIdentity(group[g]!.first, p)) {
-          entry = group[g]
-          break
-        }
+    // After a restore: every buffered primitive is an open window.
+    const chunk: StateKey[] = []
+    const load = async (): Promise<void> => {
+      const loading = runtime.state.prefetch(chunk, true)
+      if (loading) await loading
+      for (const key of chunk) {
+        const window = this.pending.get(key)
+        if (window !== undefined) this.windows.push({ timestamp: window.fireAt, key, seq: this.seq++ })
       }
-      if (entry === undefined) {
-        entry = { first: p, key: flatten(identityOf(p)), pending: undefined, opened: Number.NaN }
-        group.push(entry)
-        unique.push(entry)
-      }
-      keys[i] = entry.key
-      entries[i] = entry
+      chunk.length = 0
     }
-    this.uniqueKeys.length = unique.length
-    for (let u = 0; u < unique.length; u++) this.uniqueKeys[u] = unique[u]!.key
-    return this.runtime.state.prefetch(this.uniqueKeys, true)
+    for await (const key of this.pending.keys()) {
+      chunk.push(key)
+      if (chunk.length >= 1_000) await load()
+    }
+    await load()
   }
 
-  override processBatch(input: RecordBatch, _out: RecordBatch, _side: SideOutputs): void {
-    const { entries, keys, pending } = this
+  prepareBatch(input: RecordBatch): Promise<void> | null {
+    this.byId.clear()
+    this.unique.length = 0
+    if (this.toGraph) this.stageRecords(input)
+    else {
+      for (let i = 0; i < input.length; i++) {
+        const p = input.values[i] as GraphPrimitive
+        if (p.kind === 'node') this.add('node', p.type, p.id, null, null, p.properties, p.eventTime)
+        else this.add('edge', p.type, p.src.id, p.src, p.dst, p.properties, p.eventTime)
+      }
+      this.primitivesIn += input.length
+    }
+    const { unique, uniqueKeys } = this
+    uniqueKeys.length = unique.length
+    for (let u = 0; u < unique.length; u++) uniqueKeys[u] = unique[u]!.key
+    return this.runtime.state.prefetch(uniqueKeys, true)
+  }
+
+  /** Runs toGraph per record; a record's primitives are merged only if all of it succeeded. */
+  private stageRecords(input: RecordBatch): void {
+    const { staged, builder } = this
+    const fn = this.toGraph!.fn
     for (let i = 0; i < input.length; i++) {
-      const update = input.values[i] as GraphPrimitive
-      const entry = entries[i]!
-      if (entry.pending !== undefined) {
-        entry.pending = mergePrimitive(entry.pending, update)
+      staged.start(input.timestamps[i]!)
+      try {
+        fn(input.values[i], builder!)
+      } catch (err) {
+        this.failed.push(userFunctionFailed(this.toGraph!.id, err, input.values[i], input.timestamps[i]!))
         continue
       }
-      // first update of this identity in the batch: start from what state holds
-      const stored = pending.get(keys[i]!)
-      if (stored === undefined) {
-        entry.pending = open(update)
-        entry.opened = update.eventTime
-      } else {
-        entry.pending = mergePrimitive(stored, update)
+      for (let s = 0; s < staged.count; s++) this.add(staged.kinds[s]!, staged.types[s]!, staged.ids[s]!, staged.srcs[s]!, staged.dsts[s]!, staged.properties[s]!, staged.times[s]!)
+      this.primitivesIn += staged.count
+    }
+    staged.start(0) // drop references to this batch's objects
+  }
+
+  /** Finds the update's identity in this batch (by id, then field by field) and merges it in. */
+  private add(kind: 'node' | 'edge', type: string, id: string, src: NodeRef | null, dst: NodeRef | null, properties: Properties, eventTime: number): void {
+    let group = this.byId.get(id)
+    if (group === undefined) this.byId.set(id, (group = []))
+    for (let g = 0; g < group.length; g++) {
+      const e = group[g]!
+      if (sameIdentity(e, kind, type, src, dst)) {
+        mergeInto(e, properties, eventTime)
+        return
       }
     }
-    for (const entry of this.unique) {
-      pending.put(entry.key, entry.pending!)
-      if (!Number.isNaN(entry.opened)) this.timers.register('event', entry.key, entry.opened + this.windowMs)
+    const key = flatten(kind === 'node' ? `n|${type}|${id}` : `e|${type}|${src!.type}|${id}|${dst!.type}|${dst!.id}`)
+    const entry: BatchEntry = { kind, type, id, src, dst, key, firstTime: eventTime, properties, eventTime, propertyTimes: null }
+    group.push(entry)
+    this.unique.push(entry)
+  }
+
+  processBatch(_input: RecordBatch, _out: RecordBatch, side: SideOutputs): void {
+    const { pending, windowMs } = this
+    for (let i = 0; i < this.failed.length; i++) side.deadLetter(this.failed[i]!)
+    this.failed.length = 0
+    for (const e of this.unique) {
+      const stored = pending.get(e.key)
+      if (stored === undefined) {
+        const fireAt = e.firstTime + windowMs
+        pending.put(e.key, { primitive: primitiveOf(e), propertyTimes: e.propertyTimes, fireAt })
+        this.windows.push({ timestamp: fireAt, key: e.key, seq: this.seq++ })
+      } else {
+        pending.put(e.key, mergeBatch(stored, e))
+      }
     }
     this.byId.clear()
     this.unique.length = 0
-    entries.length = 0
+  }
+
+  prepareTime(watermark: number): Promise<void> | null {
+    const { windows, dueKeys } = this
+    const due: TimerEntry[] = []
+    while (due.length < TIMERS_PER_STEP && windows.size > 0 && windows.peek()!.timestamp <= watermark) due.push(windows.pop()!)
+    this.due = due
+    if (due.length === 0) return null
+    dueKeys.length = due.length
+    for (let i = 0; i < due.length; i++) dueKeys[i] = due[i]!.key
+    return this.runtime.state.prefetch(dueKeys, true)
+  }
+
+  advanceTime(_watermark: number, _processingTime: number, out: RecordBatch): void {
+    const { pending } = this
+    for (const entry of this.due) {
+      const window = pending.get(entry.key)
+      if (window === undefined || window.fireAt !== entry.timestamp) continue
+      pending.delete(entry.key)
+      out.push(window.primitive, window.primitive.eventTime)
+      this.primitivesOut++
+    }
+    this.due = []
+  }
+
+  hasDueTimers(watermark: number): boolean {
+    const next = this.windows.peek()
+    return next !== undefined && next.timestamp <= watermark
+  }
+
+  takeDedupCounts(): { readonly in: number; readonly out: number } {
+    const counts = { in: this.primitivesIn, out: this.primitivesOut }
+    this.primitivesIn = 0
+    this.primitivesOut = 0
+    return counts
+  }
+
+  /** Open windows as event-time timers, for the test harness. */
+  pendingTimers(domain: TimeDomain): readonly TimerEntry[] {
+    return domain === 'event' ? this.windows.toArray() : []
   }
 }
 
+/**
+ * The primitives one record's toGraph emitted, in parallel arrays reused from record to
+ * record (no object per primitive); merged into the batch once toGraph returns.
+ */
+class StagedPrimitives {
+  count = 0
+  recordTime = 0
+  readonly kinds: Array<'node' | 'edge'> = []
+  readonly types: string[] = []
+  readonly ids: string[] = []
+  readonly srcs: Array<NodeRef | null> = []
+  readonly dsts: Array<NodeRef | null> = []
+  readonly properties: Properties[] = []
+  readonly times: number[] = []
+
+  start(recordTime: number): void {
+    for (let s = 0; s < this.count; s++) {
+      this.srcs[s] = null
+      this.dsts[s] = null
+      this.properties[s] = EMPTY
+    }
+    this.count = 0
+    this.recordTime = recordTime
+  }
+
+  builder(): GraphBuilder {
+    const stage = (kind: 'node' | 'edge', type: string, id: string, src: NodeRef | null, dst: NodeRef | null, properties: Properties, eventTime: number | undefined): void => {
+      const s = this.count++
+      this.kinds[s] = kind
+      this.types[s] = type
+      this.ids[s] = id
+      this.srcs[s] = src
+      this.dsts[s] = dst
+      this.properties[s] = properties
+      this.times[s] = eventTime ?? this.recordTime
+    }
+    return {
+      node(type, nodeId, properties, eventTime) {
+        checkId(`node ${type}`, nodeId)
+        stage('node', type, nodeId, null, null, properties, eventTime)
+      },
+      edge(type, src, dst, properties, eventTime) {
+        checkId(`edge ${type} source`, src.id)
+        checkId(`edge ${type} destination`, dst.id)
+        stage('edge', type, src.id, src, dst, properties, eventTime)
+      },
+    }
+  }
+}
+
+const EMPTY: Properties = {}
+
 export function dedupOperator(id: OperatorId, windowMs: number): DedupOperator {
   return new DedupOperator(id, windowMs)
+}
+
+/** toGraph chained into dedup: one operator, the ids and output of the two. */
+export function graphDedupOperator<R>(toGraphId: OperatorId, toGraph: (record: R, graph: GraphBuilder) => void, id: OperatorId, windowMs: number): DedupOperator {
+  return new DedupOperator(id, windowMs, { id: toGraphId, fn: toGraph })
 }

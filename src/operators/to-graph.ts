@@ -17,7 +17,7 @@ import type { OperatorId } from '../engine/types.ts'
 import type { GraphPrimitive, NodeRef, Properties } from '../graph/model.ts'
 import { flatMapOperator } from './flat-map.ts'
 
-function checkId(what: string, id: unknown): void {
+export function checkId(what: string, id: unknown): void {
   if (typeof id !== 'string' || id.length === 0) throw new Error(`${what} id must be a non-empty string, got ${JSON.stringify(id)}`)
 }
 

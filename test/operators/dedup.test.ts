@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { OperatorTestHarness } from '../../src/engine/testing/harness.ts'
-import { dedupFunction, dedupOperator, mergePrimitive } from '../../src/operators/dedup.ts'
+import { dedupFunction, dedupOperator, graphDedupOperator, mergePrimitive } from '../../src/operators/dedup.ts'
+import { toGraphOperator } from '../../src/operators/to-graph.ts'
+import type { GraphBuilder } from '../../src/engine/job-definition.ts'
+import type { StreamOperator } from '../../src/engine/operator.ts'
+import { chain } from '../infra/chain-operators.ts'
 import { KeyedProcessOperator } from '../../src/operators/process.ts'
 import { identityOf } from '../../src/graph/model.ts'
 import { operatorId } from '../../src/engine/types.ts'
@@ -125,6 +129,72 @@ for (const [name, backend] of Object.entries(backends)) {
       expect(merged).toEqual(await run(false))
     })
 
+    it('lets the later of two updates with the same event time win, also across batches', async () => {
+      const h = await harness()
+      await h.processElements([[node('a1', 1_000, { x: 1 }), 1_000]])
+      // a partial update then one with x at the same time: merged in the batch, then with state
+      await h.processElements([
+        [node('a1', 1_000, { y: 1 }), 1_000],
+        [node('a1', 1_000, { x: 2 }), 1_000],
+      ])
+      await h.processWatermark(10_000)
+      expect(h.records()).toEqual([node('a1', 1_000, { x: 2, y: 1 })])
+    })
+
+    it('chained after toGraph, gives what toGraph then dedup update by update give, dead letters included', async () => {
+      interface Ev { profile: string; title: string; device: string; pos: number; ts: number }
+      let seed = 7
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+      const events: Array<[Ev, number]> = []
+      for (let i = 0; i < 800; i++) {
+        // coarse times: many updates of an identity share an event time (ties: the later one wins)
+        const ts = 1_000 + Math.floor((i * 30 - random() * 250) / 300) * 300
+        events.push([{ profile: `p${Math.floor(random() * 2)}`, title: random() < 0.05 ? '' : `t${Math.floor(random() * 3)}`, device: `d${Math.floor(random() * 2)}`, pos: i, ts }, ts])
+      }
+      // several primitives per event, partial properties, one explicit event time, and a
+      // bad id (empty title) that fails the record after it emitted two primitives
+      const toGraph = (e: Ev, g: GraphBuilder) => {
+        const profile = { type: 'profile', id: e.profile }
+        g.node('profile', e.profile, e.pos % 2 === 0 ? { even: e.pos } : { odd: e.pos })
+        g.edge('streamed_from', profile, { type: 'device', id: e.device }, { lastSeen: e.ts }, e.ts - (e.pos % 5))
+        g.edge('started_watching', profile, { type: 'title', id: e.title }, { position: e.pos })
+        g.node('title', e.title, {})
+      }
+      async function run(chained: boolean): Promise<{ out: unknown[]; letters: unknown[] }> {
+        const make = (): StreamOperator =>
+          chained ? graphDedupOperator(operatorId('to-graph'), toGraph, operatorId('dedup'), 400) : chain(toGraphOperator(operatorId('to-graph'), toGraph), new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(400)))
+        const mine: OperatorTestHarness[] = []
+        let h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), backend ? { backend } : {})
+        open.push(h)
+        mine.push(h)
+        const out: unknown[] = []
+        for (let segment = 0; segment * 20 < events.length; segment++) {
+          const end = Math.min(events.length, (segment + 1) * 20)
+          for (let at = segment * 20; at < end; ) {
+            const size = chained ? 1 + ((at * 7919) % 20) : 1
+            await h.processElements(events.slice(at, Math.min(end, at + size)))
+            at += size
+          }
+          await h.processWatermark(events[end - 1]![1] - 300)
+          if (segment === 17) {
+            const snap = await h.snapshot()
+            out.push(...h.records())
+            h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), { ...(backend ? { backend } : {}), restoreFrom: snap })
+            open.push(h)
+            mine.push(h)
+          }
+        }
+        await h.processWatermark(Number.MAX_SAFE_INTEGER - 1)
+        return { out: [...out, ...h.records()], letters: mine.flatMap((x) => x.deadLetters().map((l) => [l.reason, l.value])) }
+      }
+      const chained = await run(true)
+      const reference = await run(false)
+      expect(chained.out.length).toBeGreaterThan(100)
+      expect(chained.letters.length).toBeGreaterThan(10)
+      expect(chained.out).toEqual(reference.out)
+      expect(chained.letters).toEqual(reference.letters)
+    })
+
     it('restores buffered primitives and their timers from a snapshot', async () => {
       const h = await harness()
       await h.processElements([
@@ -148,7 +218,7 @@ for (const [name, backend] of Object.entries(backends)) {
 
 describe('mergePrimitive', () => {
   it('keeps the newer structure and the newest value of each property', () => {
-    const a = { primitive: node('x', 5, { a: 1, b: 1 }), propertyTimes: null }
+    const a = { primitive: node('x', 5, { a: 1, b: 1 }), propertyTimes: null, fireAt: 5_005 }
     const merged = mergePrimitive(a, node('x', 3, { a: 2, c: 3 }))
     expect(merged.primitive).toEqual(node('x', 5, { a: 1, b: 1, c: 3 }))
     expect(merged.propertyTimes).toEqual({ a: 5, b: 5, c: 3 })
@@ -158,6 +228,6 @@ describe('mergePrimitive', () => {
     expect(again.propertyTimes).toEqual({ a: 7, b: 5, c: 3 })
     // a newer update with every property replaces the buffer without copying
     const full = node('x', 8, { a: 0, b: 0, c: 0 })
-    expect(mergePrimitive(again, full)).toEqual({ primitive: full, propertyTimes: null })
+    expect(mergePrimitive(again, full)).toEqual({ primitive: full, propertyTimes: null, fireAt: 5_005 })
   })
 })
