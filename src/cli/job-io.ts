@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DeadLetter, Sink, Source } from '../engine/connector.ts'
 import { ConfigError } from '../engine/errors.ts'
-import type { JobDefinition } from '../engine/job-definition.ts'
+import { readFieldsOf, type JobDefinition } from '../engine/job-definition.ts'
 import type { Decoder } from '../engine/run-options.ts'
 import { createDecoder, type RawEncoding } from '../connectors/avro/decoder.ts'
 import { DeadLetterFileSink } from '../connectors/file/dead-letter-file-sink.ts'
@@ -150,5 +150,5 @@ export async function buildJobIo(job: JobDefinition, choice: JobSourceChoice, di
     ...(choice.seed !== undefined ? { seed: choice.seed } : {}),
     ...(choice.accounts !== undefined ? { accounts: choice.accounts } : {}),
   })
-  return { source, decode: createDecoder(job.value, encoding), deadLetterSink: new DeadLetterFileSink({ path: deadLetterFile }), deadLetters: deadLetterFile }
+  return { source, decode: createDecoder(job.value, encoding, readFieldsOf(job)), deadLetterSink: new DeadLetterFileSink({ path: deadLetterFile }), deadLetters: deadLetterFile }
 }

@@ -3,6 +3,8 @@
  *
  *   source → filter → project → enrich → to-graph → dedup (keyBy identity) → sinks
  *
+ * (to-graph and dedup run as one chained operator; `describe` still lists both.)
+ *
  * Operator ids are fixed names (`source`, `filter`, `project`, `enrich`, `to-graph`,
  * `dedup`, then each sink's id), so state stays addressable when a job changes.
  *
@@ -12,7 +14,7 @@
  */
 import type { Sink, Source } from './connector.ts'
 import { StreamEnvironment, describeGraph, type JobGraph, type OperatorDescription } from './datastream.ts'
-import type { JobDefinition } from './job-definition.ts'
+import { readFieldsOf, type JobDefinition } from './job-definition.ts'
 import type { Decoder } from './run-options.ts'
 import { operatorId } from './types.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
@@ -36,12 +38,36 @@ export function compileJob<E, P, R>(job: JobDefinition<E, P, R, any>, io: JobIo<
     ...(job.watermark ? { watermark: job.watermark } : {}),
   })
   const filtered = job.filter ? events.filter(job.filter, 'filter', 'filter: drop records the job does not want') : events
-  const projected = job.project ? filtered.map(job.project, 'project', 'project: keep the fields the graph needs') : (filtered as unknown as typeof filtered)
+  const projected = job.project ? filtered.map(projection(job, io.decode), 'project', projectDescription(job, io.decode)) : (filtered as unknown as typeof filtered)
   const enriched = job.enrich ? projected.enrich(job.enrich as never, 'enrich') : projected
-  const primitives = enriched.toGraph(job.toGraph as never, 'to-graph')
-  const deduped = primitives.dedup(job.dedup?.windowMs ?? DEFAULT_DEDUP_WINDOW_MS, 'dedup')
+  // toGraph and dedup run chained, as one operator: repeats never become objects.
+  const deduped = enriched.toGraphDeduped(job.toGraph as never, 'to-graph', job.dedup?.windowMs ?? DEFAULT_DEDUP_WINDOW_MS, 'dedup')
   for (const sink of io.graphSinks) deduped.sinkTo(sink, sink.id)
   return env.build()
+}
+
+/** True when the decoder already yields exactly the fields the job's field-list `project` needs. */
+function decoderProjects(job: JobDefinition<any, any, any, any>, decode: Decoder<unknown>): boolean {
+  const wanted = readFieldsOf(job)
+  const given = decode.fields
+  return wanted !== null && given !== undefined && given.length === wanted.length && wanted.every((f) => given.includes(f))
+}
+
+function projection(job: JobDefinition<any, any, any, any>, decode: Decoder<any>): (event: any) => unknown {
+  if (typeof job.project === 'function') return job.project
+  if (decoderProjects(job, decode)) return (event) => event
+  const fields = job.project as readonly string[]
+  return (event: Record<string, unknown>) => {
+    const kept: Record<string, unknown> = {}
+    for (let i = 0; i < fields.length; i++) kept[fields[i]!] = event[fields[i]!]
+    return kept
+  }
+}
+
+function projectDescription(job: JobDefinition<any, any, any, any>, decode: Decoder<unknown>): string {
+  if (typeof job.project === 'function') return 'project: keep the fields the graph needs'
+  const list = (job.project as readonly string[]).join(', ')
+  return decoderProjects(job, decode) ? `project: keep ${list} (pushed into the decoder: other fields are skipped, not decoded)` : `project: keep ${list}`
 }
 
 const placeholderSource: Source<unknown> = {

@@ -7,6 +7,10 @@
  * Typed end to end: `E` is the decoded event, `P` the projection, `R` the enriched
  * record; a misspelled field in any step is a compile error.
  *
+ * `project` is a function, or the list of fields to keep. A list is pushed into the
+ * decoder (an Avro reader schema of just those fields, so the rest is skipped without
+ * being decoded), and `filter` then sees only those fields.
+ *
  * @example
  * interface Login { accountId: string; deviceId: string; ts: number; ip: string }
  * export default defineJob({
@@ -68,6 +72,9 @@ export interface WatermarkSpec {
   readonly allowedLatenessMs?: number
 }
 
+/** Fields of the event a job keeps, when `project` is a list. */
+export type FieldList<E> = readonly (keyof E & string)[]
+
 export interface JobDefinition<E = any, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, SideInputSpec<any>>> {
   /** Kafka topic; also the job's name and the id prefix of its operators. */
   readonly topic: string
@@ -77,7 +84,8 @@ export interface JobDefinition<E = any, P = E, R = P, S extends Record<string, S
   readonly eventTime: NumericKeys<E>
   readonly watermark?: WatermarkSpec
   readonly filter?: (event: E) => boolean
-  readonly project?: (event: E) => P
+  /** A function, or the fields to keep (pushed into the decoder; see above). */
+  readonly project?: ((event: E) => P) | FieldList<E>
   readonly enrich?: EnrichSpec<P, R, S>
   /** Node and edge types this job produces. */
   readonly graph: GraphSchema
@@ -86,14 +94,33 @@ export interface JobDefinition<E = any, P = E, R = P, S extends Record<string, S
   readonly dedup?: { readonly windowMs?: number }
 }
 
+/** A job whose `project` is a field list: `filter` sees just those fields. */
+export type ProjectingJobDefinition<E, K extends keyof E & string, R, S extends Record<string, SideInputSpec<any>>> = Omit<JobDefinition<E, Pick<E, K>, R, S>, 'project' | 'filter'> & {
+  readonly project: readonly K[]
+  readonly filter?: (event: Pick<E, K>) => boolean
+}
+
 /**
  * Declares a job. Returns the definition unchanged; exists for type inference.
  * Note: `project` defaults to identity, `enrich` too, so P and R default to E.
  */
-export function defineJob<E, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, never>>(
-  definition: JobDefinition<E, P, R, S>,
-): JobDefinition<E, P, R, S> {
+export function defineJob<E, K extends keyof E & string, R = Pick<E, K>, S extends Record<string, SideInputSpec<any>> = Record<string, never>>(
+  definition: ProjectingJobDefinition<E, K, R, S>,
+): JobDefinition<E, Pick<E, K>, R, S>
+export function defineJob<E, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, never>>(definition: JobDefinition<E, P, R, S>): JobDefinition<E, P, R, S>
+export function defineJob(definition: JobDefinition): JobDefinition {
   return definition
+}
+
+/**
+ * The fields a decoder must produce for this job when `project` is a field list (the
+ * list plus the event-time field), or null when the job needs whole events.
+ */
+export function readFieldsOf(job: Pick<JobDefinition, 'project' | 'eventTime'>): readonly string[] | null {
+  if (!Array.isArray(job.project)) return null
+  const fields: string[] = [...(job.project as readonly string[])]
+  if (!fields.includes(job.eventTime)) fields.push(job.eventTime)
+  return fields
 }
 
 /** Declares a side input for `enrich`. */

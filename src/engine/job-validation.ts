@@ -22,7 +22,8 @@ export function validateJobDefinition(value: unknown, origin: string): JobDefini
   need('toGraph', typeof job.toGraph === 'function', 'must be a function (record, graph) => void')
   const graph = job.graph as Record<string, unknown> | undefined
   need('graph', !!graph && typeof graph.nodes === 'object' && typeof graph.edges === 'object', 'must declare { nodes, edges }')
-  for (const fn of ['filter', 'project'] as const) need(fn, job[fn] === undefined || typeof job[fn] === 'function', 'must be a function when given')
+  need('filter', job.filter === undefined || typeof job.filter === 'function', 'must be a function when given')
+  need('project', job.project === undefined || typeof job.project === 'function' || (Array.isArray(job.project) && job.project.length > 0 && job.project.every((f) => typeof f === 'string')), 'must be a function or a non-empty list of field names when given')
   const enrich = job.enrich as Record<string, unknown> | undefined
   need('enrich', enrich === undefined || (typeof enrich.apply === 'function' && typeof enrich.sideInputs === 'object'), 'must be { sideInputs, apply } when given')
   const dedup = job.dedup as Record<string, unknown> | undefined

@@ -16,8 +16,11 @@ import type { Clock } from './clock.ts'
 import type { DeadLetter, Sink, Source } from './connector.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
 
-/** Turns a raw source value into the job's event; throws (any Error) when it cannot. */
-export type Decoder<E> = (raw: unknown) => E
+/**
+ * Turns a raw source value into the job's event; throws (any Error) when it cannot.
+ * `fields` is set when the decoder yields only those fields (a projection pushed into it).
+ */
+export type Decoder<E> = ((raw: unknown) => E) & { readonly fields?: readonly string[] }
 
 export interface RunOptions<E> {
   readonly source: Source<unknown>

@@ -64,7 +64,8 @@ export default defineJob({
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 10_000 },
   filter: (e) => e.profileId !== '' && e.gameId !== '',
-  project: (e) => ({ profileId: e.profileId, gameId: e.gameId, deviceId: e.deviceId, deviceType: e.deviceType, sessionSec: e.sessionSec, ts: e.ts }),
+  // decoded fields only (see playback-events)
+  project: ['profileId', 'gameId', 'deviceId', 'deviceType', 'sessionSec', 'ts'],
   enrich: {
     sideInputs: { games: sideInput<Game>({ path: 'data/catalog/games.json', key: 'gameId' }) },
     // Field by field, not `{ ...e, game }`: see playback-events (hidden-class explosion on Node 20).

@@ -66,7 +66,9 @@ export default defineJob({
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 10_000 },
   filter: (e) => e.accountId !== '' && e.titleId !== '',
-  project: (e) => ({ accountId: e.accountId, profileId: e.profileId, deviceId: e.deviceId, deviceType: e.deviceType, titleId: e.titleId, positionSec: e.positionSec, ts: e.ts }),
+  // A field list, not a function: the decoder then reads only these fields and skips
+  // eventId, action, appVersion and traceId undecoded (the filter sees these fields too).
+  project: ['accountId', 'profileId', 'deviceId', 'deviceType', 'titleId', 'positionSec', 'ts'],
   enrich: {
     sideInputs: { titles: sideInput<Title>({ path: 'data/catalog/titles.json', key: 'titleId' }) },
     // Field by field, not `{ ...e, title }`: on Node 20 a spread followed by a new key gives

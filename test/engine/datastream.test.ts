@@ -13,7 +13,10 @@ import { TestSource } from '../../src/engine/testing/test-source.ts'
 import { codecs } from '../../src/state/codecs.ts'
 import { valueState } from '../../src/state/descriptors.ts'
 import { describeJob } from '../../src/engine/compile-job.ts'
-import { defineJob, type ValueFormat } from '../../src/engine/job-definition.ts'
+import { defineJob, readFieldsOf, type ValueFormat } from '../../src/engine/job-definition.ts'
+import { runJob } from '../../src/engine/run-job.ts'
+import type { Decoder } from '../../src/engine/run-options.ts'
+import type { GraphPrimitive } from '../../src/graph/model.ts'
 
 const tooLong = outputTag<string>('too-long')
 
@@ -82,5 +85,30 @@ describe('DataStream API', () => {
       toGraph: (e, g) => g.node('account', e.a, {}),
     })
     expect(describeJob(job).map((d) => d.id)).toEqual(['source', 'filter', 'to-graph', 'dedup', 'graph-sink'])
+  })
+
+  it('runs a field-list projection as a pick, or passes records through when the decoder already projected', async () => {
+    type Ev = { a: string; noise: string; ts: number }
+    const job = defineJob({
+      topic: 'picks',
+      value: { format: 'json' } as ValueFormat<Ev>,
+      eventTime: 'ts',
+      project: ['a'],
+      graph: { nodes: {}, edges: {} },
+      toGraph: (e, g) => g.node('account', e.a, { keys: Object.keys(e).sort().join(',') }),
+    })
+    expect(readFieldsOf(job)).toEqual(['a', 'ts'])
+    const run = async (decode: Decoder<Ev>): Promise<unknown[]> => {
+      const sink = new CollectingSink<GraphPrimitive>('graph')
+      const source = new TestSource('in', [{ a: 'x', noise: 'n', ts: 5 }])
+      await runJob(job, { source, decode, graphSinks: [sink], deadLetterSink: new CollectingSink<DeadLetter>('dlq'), dataDir: mkdtempSync(join(tmpdir(), 'rdg-pick-')), state: { backend: 'heap' }, clock: new ManualClock(0) }).done
+      return sink.values().map((p) => p.properties)
+    }
+    // a decoder that yields whole events: the project step picks the fields
+    expect(await run((raw) => raw as Ev)).toEqual([{ keys: 'a' }])
+    // one that projected (here: pretends to) is trusted and not copied again
+    const projecting = Object.assign((raw: unknown) => raw as Ev, { fields: ['ts', 'a'] })
+    expect(await run(projecting)).toEqual([{ keys: 'a,noise,ts' }])
+    expect(describeJob(job, { decode: projecting }).find((d) => d.id === 'project')?.description).toMatch(/pushed into the decoder/)
   })
 })

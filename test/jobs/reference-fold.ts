@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createDecoder } from '../../src/connectors/avro/decoder.ts'
-import type { GraphBuilder, JobDefinition } from '../../src/engine/job-definition.ts'
+import { readFieldsOf, type GraphBuilder, type JobDefinition } from '../../src/engine/job-definition.ts'
 import { identityOf, type GraphPrimitive } from '../../src/graph/model.ts'
 
 export function referenceGraph(job: JobDefinition, inputPath: string, sideInputDir = process.cwd()): Record<string, GraphPrimitive> {
@@ -27,8 +27,11 @@ export function referenceGraph(job: JobDefinition, inputPath: string, sideInputD
     } catch {
       continue
     }
+    // a field-list projection happens in the decoder, before the filter
+    const fields = readFieldsOf(job)
+    if (fields) event = Object.fromEntries(fields.map((f) => [f, event[f]]))
     if (job.filter && !job.filter(event)) continue
-    const projected = job.project ? job.project(event) : event
+    const projected = typeof job.project === 'function' ? job.project(event) : event
     const record = job.enrich ? job.enrich.apply(projected, lookups as never) : projected
     const eventTime = event[job.eventTime] as number
     const emit = (p: GraphPrimitive) => {

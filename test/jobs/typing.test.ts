@@ -35,7 +35,31 @@ describe('job definitions are typed end to end', () => {
           g.node('account', r.accountId, {})
         },
       }),
+      defineJob({
+        ...base,
+        eventTime: 'ts',
+        // @ts-expect-error: 'acount' is not a field of the event
+        project: ['acount', 'ts'],
+        toGraph: () => {},
+      }),
+      defineJob({
+        ...base,
+        eventTime: 'ts',
+        project: ['ts'],
+        // @ts-expect-error: with a field-list projection the filter sees only those fields
+        filter: (e) => e.accountId !== '',
+        toGraph: () => {},
+      }),
+      defineJob({
+        ...base,
+        eventTime: 'ts',
+        project: ['accountId', 'ts'],
+        filter: (e) => e.accountId !== '',
+        toGraph: (r, g) => {
+          g.node('account', r.accountId, {})
+        },
+      }),
     ]
-    expect(jobs).toHaveLength(3)
+    expect(jobs).toHaveLength(6)
   })
 })

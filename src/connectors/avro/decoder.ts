@@ -11,10 +11,15 @@
 import avro from 'avsc'
 import type { ValueFormat } from '../../engine/job-definition.ts'
 import type { Decoder } from '../../engine/run-options.ts'
+import { projectedReader } from './reader-projection.ts'
 
 export type RawEncoding = 'avro' | 'json' | 'object'
 
-export function createDecoder<E>(format: ValueFormat<E>, encoding: RawEncoding): Decoder<E> {
+/**
+ * `fields` (readFieldsOf(job)) asks Avro decoding for just those fields; the decoder's
+ * own `fields` says whether it could. JSON is parsed whole either way.
+ */
+export function createDecoder<E>(format: ValueFormat<E>, encoding: RawEncoding, fields?: readonly string[] | null): Decoder<E> {
   const type = format.format === 'avro' ? avro.Type.forSchema(format.schema as avro.Schema) : null
   const check = (value: unknown): E => {
     if (value === null || typeof value !== 'object') throw new Error(`expected a record, got ${JSON.stringify(value)?.slice(0, 40)}`)
@@ -30,12 +35,17 @@ export function createDecoder<E>(format: ValueFormat<E>, encoding: RawEncoding):
     return value as E
   }
   switch (encoding) {
-    case 'avro':
-      if (!type) throw new Error('avro encoding needs an avro value format')
-      return (raw) => {
+    case 'avro': {
+      if (!type || format.format !== 'avro') throw new Error('avro encoding needs an avro value format')
+      const projected = projectedReader(format.schema, fields)
+      const reader = projected?.type ?? type
+      const resolver = projected ? projected.type.createResolver(type) : undefined
+      const decode = (raw: unknown): E => {
         if (!(raw instanceof Uint8Array)) throw new Error('expected Avro bytes')
-        return type.fromBuffer(Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)) as E
+        return reader.fromBuffer(Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), resolver, false) as E
       }
+      return projected ? Object.assign(decode, { fields: projected.fields }) : decode
+    }
     case 'json':
       return (raw) => {
         const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : null

@@ -23,6 +23,7 @@ import type { Clock } from '../../engine/clock.ts'
 import { systemClock } from '../../engine/clock.ts'
 import type { ValueFormat } from '../../engine/job-definition.ts'
 import type { Decoder } from '../../engine/run-options.ts'
+import { projectedReader } from './reader-projection.ts'
 import { openSchemaSource, type SchemaSource } from './schema-source.ts'
 import { bodyOf, DecodeError, peekSchemaId, schemaIdOf } from './wire-format.ts'
 
@@ -38,6 +39,8 @@ export interface ValueDecoderOptions {
   readonly unknownIdRecheckMs?: number
   /** Where to report a registry that is down while records wait. Default: stderr. */
   readonly warn?: (message: string) => void
+  /** Decode just these fields of Avro records (readFieldsOf(job)); the rest is skipped. */
+  readonly fields?: readonly string[] | null
 }
 
 /** A synchronous decoder plus the asynchronous look-ahead that makes it so. */
@@ -58,7 +61,9 @@ type Resolution =
 export async function createValueDecoder<E>(format: ValueFormat<E>, options: ValueDecoderOptions = {}): Promise<ValueDecoder<E>> {
   if (format.format === 'json') return jsonDecoder<E>()
   const schemas = options.schemas ?? (await openSchemaSource(options))
-  return avroDecoder<E>(avro.Type.forSchema(format.schema as avro.Schema), schemas, options)
+  const projected = projectedReader(format.schema, options.fields)
+  const decoder = avroDecoder<E>(projected?.type ?? avro.Type.forSchema(format.schema as avro.Schema), schemas, options)
+  return projected ? Object.assign(decoder, { fields: projected.fields }) : decoder
 }
 
 function jsonDecoder<E>(): ValueDecoder<E> {

@@ -11,7 +11,7 @@
  */
 import type { DeadLetter, Sink } from '../../engine/connector.ts'
 import { ConfigError } from '../../engine/errors.ts'
-import type { JobDefinition } from '../../engine/job-definition.ts'
+import { readFieldsOf, type JobDefinition } from '../../engine/job-definition.ts'
 import type { GraphPrimitive } from '../../graph/model.ts'
 import { openSchemaSource, type SchemaSource } from '../avro/schema-source.ts'
 import { createValueDecoder, type ValueDecoder } from '../avro/value-decoder.ts'
@@ -59,7 +59,7 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
   const topic = options.topic ?? job.topic
   const needsSchemas = job.value.format === 'avro' || options.publishGraph
   const schemas: SchemaSource | undefined = needsSchemas && (options.registryUrl || options.schemaDir) ? await openSchemaSource(options, { create: !!options.publishGraph }) : undefined
-  const decode = await createValueDecoder<E>(job.value, schemas ? { schemas } : {})
+  const decode = await createValueDecoder<E>(job.value, { ...(schemas ? { schemas } : {}), fields: readFieldsOf(job) })
   const logLevel = options.logLevel ?? 'error'
   const source = createKafkaSource({
     brokers: options.brokers,

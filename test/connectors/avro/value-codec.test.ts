@@ -83,6 +83,21 @@ describe('schema directory', () => {
     expect({ ...decode(records[1]!.value) }).toEqual({ accountId: 'a2', ts: 6, ip: '0.0.0.0' })
   })
 
+  it('decodes just the projected fields of old and evolved writers, and says so', async () => {
+    const dir = join(base, 'projected')
+    const producerV1 = await createValueEncoder(format, { topic: 'logins', schemaDir: dir })
+    const producerV2 = await createAvroEncoder<{ accountId: string; ts: number; country: string }>(v2, { topic: 'logins', schemaDir: dir })
+    const decode = await createValueDecoder(format, { schemaDir: dir, fields: ['ts', 'accountId'] })
+    expect(decode.fields).toEqual(['accountId', 'ts'])
+    const records = [rec(producerV1.encode({ accountId: 'a1', ts: 5, ip: '10.0.0.1' })), rec(producerV2.encode({ accountId: 'a2', ts: 6, country: 'NL' }))]
+    await decode.prepare(records)
+    expect({ ...decode(records[0]!.value) }).toEqual({ accountId: 'a1', ts: 5 })
+    expect({ ...decode(records[1]!.value) }).toEqual({ accountId: 'a2', ts: 6 })
+    // a truncated record is still an error, not a shorter event
+    const cut = (records[0]!.value as Buffer).subarray(0, (records[0]!.value as Buffer).length - 3)
+    expect(() => decode(cut)).toThrow(DecodeError)
+  })
+
   it('rejects registering a schema that cannot read the latest version', async () => {
     const dir = join(base, 'incompatible')
     await createValueEncoder(format, { topic: 't', schemaDir: dir })
