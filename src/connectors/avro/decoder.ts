@@ -11,6 +11,7 @@
 import avro from 'avsc'
 import type { ValueFormat } from '../../engine/job-definition.ts'
 import type { Decoder } from '../../engine/run-options.ts'
+import { internedStrings } from './interned-strings.ts'
 import { projectedReader } from './reader-projection.ts'
 
 export type RawEncoding = 'avro' | 'json' | 'object'
@@ -38,7 +39,7 @@ export function createDecoder<E>(format: ValueFormat<E>, encoding: RawEncoding, 
     case 'avro': {
       if (!type || format.format !== 'avro') throw new Error('avro encoding needs an avro value format')
       const projected = projectedReader(format.schema, fields)
-      const reader = projected?.type ?? type
+      const reader = projected?.type ?? avro.Type.forSchema(format.schema as avro.Schema, { typeHook: internedStrings })
       const resolver = projected ? projected.type.createResolver(type) : undefined
       const decode = (raw: unknown): E => {
         if (!(raw instanceof Uint8Array)) throw new Error('expected Avro bytes')

@@ -1,5 +1,6 @@
 /**
- * Projection pushdown for Avro: a reader schema of just the fields a job keeps. Avro's
+ * Projection pushdown for Avro: a reader schema of just the fields a job keeps (its
+ * strings read through the intern cache, see interned-strings.ts). Avro's
  * schema resolution then skips every other field of the writer's record without
  * decoding it (a skipped string costs a length read instead of a UTF-8 decode and an
  * allocation), which is how a columnar or Avro reader in Flink or Iceberg reads a
@@ -10,6 +11,7 @@
  * reader?.type.fromBuffer(bytes, reader.type.createResolver(writerType))
  */
 import avro from 'avsc'
+import { internedStrings } from './interned-strings.ts'
 
 export interface ProjectedReader {
   readonly type: avro.Type
@@ -30,7 +32,7 @@ export function projectedReader(schema: object, fields: readonly string[] | null
   const kept = record.fields.filter((f) => keep.has(f.name))
   if (kept.length !== keep.size || kept.length === record.fields.length) return null
   try {
-    return { type: avro.Type.forSchema({ ...record, fields: kept } as avro.Schema), fields: kept.map((f) => f.name) }
+    return { type: avro.Type.forSchema({ ...record, fields: kept } as avro.Schema, { typeHook: internedStrings }), fields: kept.map((f) => f.name) }
   } catch {
     return null
   }

@@ -23,6 +23,7 @@ import type { Clock } from '../../engine/clock.ts'
 import { systemClock } from '../../engine/clock.ts'
 import type { ValueFormat } from '../../engine/job-definition.ts'
 import type { Decoder } from '../../engine/run-options.ts'
+import { internedStrings } from './interned-strings.ts'
 import { projectedReader } from './reader-projection.ts'
 import { openSchemaSource, type SchemaSource } from './schema-source.ts'
 import { bodyOf, DecodeError, peekSchemaId, schemaIdOf } from './wire-format.ts'
@@ -62,7 +63,7 @@ export async function createValueDecoder<E>(format: ValueFormat<E>, options: Val
   if (format.format === 'json') return jsonDecoder<E>()
   const schemas = options.schemas ?? (await openSchemaSource(options))
   const projected = projectedReader(format.schema, options.fields)
-  const decoder = avroDecoder<E>(projected?.type ?? avro.Type.forSchema(format.schema as avro.Schema), schemas, options)
+  const decoder = avroDecoder<E>(projected?.type ?? avro.Type.forSchema(format.schema as avro.Schema, { typeHook: internedStrings }), schemas, options)
   return projected ? Object.assign(decoder, { fields: projected.fields }) : decoder
 }
 
