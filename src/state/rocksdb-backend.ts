@@ -160,8 +160,20 @@ class RocksTable<T> implements StateTable<T> {
 
   delete(key: StateKey): void {
     const prev = this.dirty.get(key)
+    if (prev ? prev.baseAbsent : this.cache.get(key) === ABSENT) {
+      // Created and deleted within the epoch (a dedup window, mostly): nothing to write,
+      // so no dirty entry is kept for it until the checkpoint; reads see it absent.
+      if (prev !== undefined) {
+        this.dirty.delete(key)
+        this.backend.dirtyCount--
+      }
+      if (!this.cache.has(key)) this.backend.cachedCount++
+      this.cache.set(key, ABSENT)
+      this.cachedWrites?.delete(key)
+      return
+    }
     if (prev === undefined) this.backend.dirtyCount++
-    this.dirty.set(key, { value: DELETED, writtenAt: 0, baseAbsent: prev ? prev.baseAbsent : this.cache.get(key) === ABSENT })
+    this.dirty.set(key, { value: DELETED, writtenAt: 0, baseAbsent: false })
   }
 
   async *keys(): AsyncIterable<StateKey> {
@@ -185,7 +197,8 @@ export class RocksDbStateBackend implements KeyedStateBackend {
   private readonly dirtyBudget: number
   private db: Db
   private opened: Promise<void> | null = null
-  private cachedCount = 0
+  /** Entries in all tables' clean caches (tables count their own placeholders in). */
+  cachedCount = 0
   /** Keys the live database may hold; a miss there needs no disk read. */
   private readonly present = new PresenceFilter()
   /** The chain of the latest complete (or being completed) checkpoint. */
