@@ -40,14 +40,17 @@ function readInterned(tap: Tap): string | undefined {
   tap.pos = pos + len
   if (tap.pos > buf.length) return undefined // truncated: avsc reports it
   if (len > MAX_BYTES) return buf.utf8Slice(pos, pos + len)
+  // hash four bytes per step (the ids are short ASCII; this is the hot loop of decoding)
   let h = 0x811c9dc5 ^ len
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ buf[pos + i]!, 0x01000193)
+  let i = 0
+  for (; i + 4 <= len; i += 4) h = Math.imul(h ^ (buf[pos + i]! | (buf[pos + i + 1]! << 8) | (buf[pos + i + 2]! << 16) | (buf[pos + i + 3]! << 24)), 0x01000193)
+  for (; i < len; i++) h = Math.imul(h ^ buf[pos + i]!, 0x01000193)
   const slot = (h ^ (h >>> 15)) & (SLOTS - 1)
   const base = slot * MAX_BYTES
   if (slotLength[slot] === len) {
-    let i = 0
-    while (i < len && slotBytes[base + i] === buf[pos + i]) i++
-    if (i === len) return slotString[slot]
+    let j = 0
+    while (j < len && slotBytes[base + j] === buf[pos + j]) j++
+    if (j === len) return slotString[slot]
   }
   const s = buf.utf8Slice(pos, pos + len)
   for (let i = 0; i < len; i++) slotBytes[base + i] = buf[pos + i]!
