@@ -59,6 +59,8 @@ export const playbackGraph = defineGraphSchema({
   },
 })
 
+const NONE = Object.freeze({})
+
 export default defineJob({
   topic: 'playback-events',
   description: 'what members watch, where, and how far they got',
@@ -86,15 +88,16 @@ export default defineJob({
   },
   graph: playbackGraph,
   toGraph: (e, g) => {
+    // NONE is shared, not `{}` per call: properties are never mutated downstream
     const account = { type: 'account', id: e.accountId }
     const profile = { type: 'profile', id: e.profileId }
     const device = { type: 'device', id: e.deviceId }
     const title = { type: 'title', id: e.titleId }
-    g.node('account', e.accountId, {})
-    g.node('profile', e.profileId, {})
+    g.node('account', e.accountId, NONE)
+    g.node('profile', e.profileId, NONE)
     g.node('device', e.deviceId, { deviceType: e.deviceType })
-    g.node('title', e.titleId, e.title ? { name: e.title.name, genre: e.title.genre } : {})
-    g.edge('has_profile', account, profile, {})
+    g.node('title', e.titleId, e.title ? { name: e.title.name, genre: e.title.genre } : NONE)
+    g.edge('has_profile', account, profile, NONE)
     g.edge('started_watching', profile, title, { lastWatchTime: e.ts, positionSec: e.positionSec, deviceType: e.deviceType })
     g.edge('streamed_from', profile, device, { lastSeen: e.ts })
   },

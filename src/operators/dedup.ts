@@ -290,7 +290,7 @@ export class DedupOperator implements StreamOperator {
       for (let s = 0; s < staged.count; s++) this.add(staged.kinds[s]!, staged.types[s]!, staged.ids[s]!, staged.srcs[s]!, staged.dsts[s]!, staged.properties[s]!, staged.times[s]!)
       this.primitivesIn += staged.count
     }
-    staged.start(0) // drop references to this batch's objects
+    staged.release()
   }
 
   /** Finds the update's identity in this batch (by id, then field by field) and merges it in. */
@@ -385,13 +385,18 @@ class StagedPrimitives {
   readonly times: number[] = []
 
   start(recordTime: number): void {
-    for (let s = 0; s < this.count; s++) {
+    this.count = 0
+    this.recordTime = recordTime
+  }
+
+  /** Drops the references to the last record's objects (at the end of a batch). */
+  release(): void {
+    for (let s = 0; s < this.srcs.length; s++) {
       this.srcs[s] = null
       this.dsts[s] = null
       this.properties[s] = EMPTY
     }
     this.count = 0
-    this.recordTime = recordTime
   }
 
   builder(): GraphBuilder {
