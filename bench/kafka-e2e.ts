@@ -60,23 +60,52 @@ function every20ms(check: () => boolean): Promise<void> {
   })
 }
 
-async function consumeOnly(brokers: string[], topic: string): Promise<number> {
+/** A rate plus the process's CPU time per event over the same span (user + system, all threads). */
+interface Rate {
+  readonly perSecond: number
+  readonly cpuMicrosPerEvent: number
+}
+
+/** Starts a measurement at the first record; `end` closes it at the last. */
+function span(): { start(): void; end(): void; rate(): Rate } {
+  let t0 = 0
+  let t1 = 0
+  let cpu0 = process.cpuUsage()
+  let cpu = 0
+  return {
+    start() {
+      t0 = performance.now()
+      cpu0 = process.cpuUsage()
+    },
+    end() {
+      t1 = performance.now()
+      const d = process.cpuUsage(cpu0)
+      cpu = d.user + d.system
+    },
+    rate: () => ({ perSecond: EVENTS / ((t1 - t0) / 1000), cpuMicrosPerEvent: cpu / EVENTS }),
+  }
+}
+
+async function consumeOnly(brokers: string[], topic: string): Promise<Rate> {
   const consumer = new Kafka({ brokers, clientId: 'bench-consume-only', logLevel: logLevel.NOTHING }).consumer({ groupId: `bench-consume-only-${topic}` })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   let count = 0
-  let first = 0
-  let last = 0
+  let done = false
+  const measured = span()
   await consumer.run({
     eachBatch: async ({ batch }) => {
-      if (count === 0) first = performance.now()
+      if (count === 0) measured.start()
       count += batch.messages.length
-      if (count >= EVENTS) last = performance.now()
+      if (count >= EVENTS && !done) {
+        measured.end()
+        done = true
+      }
     },
   })
-  await every20ms(() => last > 0)
+  await every20ms(() => done)
   await consumer.disconnect()
-  return EVENTS / ((last - first) / 1000)
+  return measured.rate()
 }
 
 /** The job from Kafka into a fresh RocksDB KV store; resolves with what `measure` makes of the run. */
@@ -103,22 +132,25 @@ try {
   const produced = await produceEvents({ brokers: brokers.join(','), topic, format: playbackJob.value, count: EVENTS, seed: 5, schemaDir, catalogDir, createPartitions: PARTITIONS, malformedRate: 0, logLevel: 'nothing' })
   console.log(`produce (rdg-job produce)   ${fmt(produced.acknowledged / produced.seconds).padStart(9)} events/s`)
 
-  const consumeRate = await consumeOnly(brokers, topic)
-  console.log(`consume only (kafkajs)      ${fmt(consumeRate).padStart(9)} events/s`)
+  const consume = await consumeOnly(brokers, topic)
+  console.log(`consume only (kafkajs)      ${fmt(consume.perSecond).padStart(9)} events/s   CPU ${consume.cpuMicrosPerEvent.toFixed(1)} µs/event`)
 
   peakRss = 0
   const e2e = await runFromKafka(playbackJob, brokers, topic, (s) => s, async (metrics) => {
-    let first = 0
-    let last = 0
+    const measured = span()
+    let started = false
     await every20ms(() => {
       const n = metrics().recordsIn
-      if (n > 0 && first === 0) first = performance.now()
-      if (n >= EVENTS) last = performance.now()
-      return last > 0
+      if (n > 0 && !started) {
+        measured.start()
+        started = true
+      }
+      if (n >= EVENTS) measured.end()
+      return n >= EVENTS
     })
-    return EVENTS / ((last - first) / 1000)
+    return measured.rate()
   })
-  console.log(`end to end, RocksDB state   ${fmt(e2e).padStart(9)} events/s   ${((e2e / consumeRate) * 100).toFixed(0)}% of consume-only   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`)
+  console.log(`end to end, RocksDB state   ${fmt(e2e.perSecond).padStart(9)} events/s   CPU ${e2e.cpuMicrosPerEvent.toFixed(1)} µs/event   ${((e2e.perSecond / consume.perSecond) * 100).toFixed(0)}% of consume-only   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`)
 
   // latency: events stamped with the wall clock at send, window and bound taken out
   const latencyTopic = 'playback-latency'
