@@ -78,6 +78,7 @@ function timesOf(pending: PendingPrimitive): Record<string, number> {
 }
 
 function coversAll(next: Readonly<Record<string, unknown>>, prev: Readonly<Record<string, unknown>>): boolean {
+  if (next === prev) return true // a job's shared constant (e.g. no properties)
   for (const name in prev) if (!(name in next)) return false
   return true
 }
@@ -412,12 +413,12 @@ class StagedPrimitives {
     }
     return {
       node(type, nodeId, properties, eventTime) {
-        checkId(`node ${type}`, nodeId)
+        checkId('node', type, nodeId)
         stage('node', type, nodeId, null, null, properties, eventTime)
       },
       edge(type, src, dst, properties, eventTime) {
-        checkId(`edge ${type} source`, src.id)
-        checkId(`edge ${type} destination`, dst.id)
+        checkId('edge source', type, src.id)
+        checkId('edge destination', type, dst.id)
         stage('edge', type, src.id, src, dst, properties, eventTime)
       },
     }

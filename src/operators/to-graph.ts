@@ -17,8 +17,9 @@ import type { OperatorId } from '../engine/types.ts'
 import type { GraphPrimitive, NodeRef, Properties } from '../graph/model.ts'
 import { flatMapOperator } from './flat-map.ts'
 
-export function checkId(what: string, id: unknown): void {
-  if (typeof id !== 'string' || id.length === 0) throw new Error(`${what} id must be a non-empty string, got ${JSON.stringify(id)}`)
+/** Throws unless `id` is a non-empty string; `what` and `type` only make the message (built only on failure). */
+export function checkId(what: 'node' | 'edge source' | 'edge destination', type: string, id: unknown): void {
+  if (typeof id !== 'string' || id.length === 0) throw new Error(`${what.startsWith('edge') ? `edge ${type}${what.slice(4)}` : `node ${type}`} id must be a non-empty string, got ${JSON.stringify(id)}`)
 }
 
 export function toGraphOperator<R>(id: OperatorId, toGraph: (record: R, graph: GraphBuilder) => void, description = 'toGraph: record → nodes and edges'): StreamOperator {
@@ -26,13 +27,13 @@ export function toGraphOperator<R>(id: OperatorId, toGraph: (record: R, graph: G
   let recordTs = 0
   const builder: GraphBuilder = {
     node(type: string, nodeId: string, properties: Properties, eventTime?: number) {
-      checkId(`node ${type}`, nodeId)
+      checkId('node', type, nodeId)
       const ts = eventTime ?? recordTs
       out!.collect({ kind: 'node', type, id: nodeId, properties, eventTime: ts }, ts)
     },
     edge(type: string, src: NodeRef, dst: NodeRef, properties: Properties, eventTime?: number) {
-      checkId(`edge ${type} source`, src.id)
-      checkId(`edge ${type} destination`, dst.id)
+      checkId('edge source', type, src.id)
+      checkId('edge destination', type, dst.id)
       const ts = eventTime ?? recordTs
       out!.collect({ kind: 'edge', type, src, dst, properties, eventTime: ts }, ts)
     },
