@@ -77,3 +77,13 @@ export class ManualClock implements Clock {
 
 /** The default clock of a process. */
 export const systemClock: Clock = new SystemClock()
+
+/**
+ * Lets the event loop run timers, I/O callbacks and signal handlers. The data loop calls
+ * it between micro-batches: a source that is always ready (generator, memory) resolves
+ * its polls as microtasks and would otherwise starve them; checkpoint ticks and Ctrl-C
+ * then never arrived while input lasted.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}

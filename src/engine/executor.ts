@@ -14,7 +14,7 @@
  * const result = await executor.run()
  */
 import { join } from 'node:path'
-import type { Clock } from './clock.ts'
+import { yieldToEventLoop, type Clock } from './clock.ts'
 import type { DeadLetter, Sink, SourceBatch } from './connector.ts'
 import type { OutputTag } from './elements.ts'
 import type { GraphVertex, JobGraph } from './datastream.ts'
@@ -160,6 +160,7 @@ export class Executor {
         await this.advanceTime()
         for (const v of this.all) v.vertex.operator.onBatchBoundary?.()
         for (const sink of this.sinks) if (sink.backpressured) await sink.drain()
+        await yieldToEventLoop()
         if (this.checkpointWaiters.length > 0 || this.control.takeCheckpointDue() || backend.wantsCheckpoint) {
           await this.checkpoint(this.checkpointWaiters[0]?.reason ?? (backend.wantsCheckpoint ? 'state memory budget' : 'periodic'))
         }

@@ -237,6 +237,32 @@ describe('executor', () => {
 })
 
 describe('stopping during a slow start', () => {
+  it('lets timers, I/O and signal handlers run between batches while the source is always ready', async () => {
+    // A source whose polls resolve at once (generator, memory) must not starve the event
+    // loop: checkpoint ticks and Ctrl-C arrive as macrotasks.
+    let polls = 0
+    let pollsWhenMacrotaskRan = -1
+    const source = new TestSource<unknown>('views', views(60), {
+      batchSize: 5,
+      onPoll: () => {
+        if (++polls === 1) setImmediate(() => (pollsWhenMacrotaskRan = polls))
+      },
+    })
+    const handle = runJob(viewJob, {
+      source,
+      decode: (raw) => raw as View,
+      graphSinks: [new CollectingSink<GraphPrimitive>('graph')],
+      deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+      dataDir: dataDir(),
+      state: { backend: 'heap' },
+      clock: new ManualClock(0),
+    })
+    await handle.done
+    expect(polls).toBeGreaterThan(10)
+    expect(pollsWhenMacrotaskRan).toBeGreaterThan(0)
+    expect(pollsWhenMacrotaskRan).toBeLessThan(3)
+  })
+
   it('a SIGINT that arrives while the source is still opening ends the run with a final checkpoint', async () => {
     const slow = new TestSource<unknown>('views', views(10))
     const open = slow.open.bind(slow)
