@@ -14,7 +14,7 @@
  * const result = await executor.run()
  */
 import { join } from 'node:path'
-import { yieldToEventLoop, type Clock } from './clock.ts'
+import { EventLoopTurns, type Clock } from './clock.ts'
 import type { DeadLetter, Sink, SourceBatch } from './connector.ts'
 import type { OutputTag } from './elements.ts'
 import type { GraphVertex, JobGraph } from './datastream.ts'
@@ -74,6 +74,7 @@ export class Executor {
   private readonly all: VertexRuntime[] = []
   private readonly sinks: Sink<unknown>[]
   private readonly input = new RecordBatch()
+  private readonly turns = new EventLoopTurns()
   private readonly coordinator: CheckpointCoordinator
   private watermark = MIN_WATERMARK
   private readonly allowedLateness: number
@@ -160,7 +161,8 @@ export class Executor {
         await this.advanceTime()
         for (const v of this.all) v.vertex.operator.onBatchBoundary?.()
         for (const sink of this.sinks) if (sink.backpressured) await sink.drain()
-        await yieldToEventLoop()
+        const turn = this.turns.ensure()
+        if (turn) await turn
         if (this.checkpointWaiters.length > 0 || this.control.takeCheckpointDue() || backend.wantsCheckpoint) {
           await this.checkpoint(this.checkpointWaiters[0]?.reason ?? (backend.wantsCheckpoint ? 'state memory budget' : 'periodic'))
         }
