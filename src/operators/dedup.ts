@@ -246,8 +246,14 @@ export class DedupOperator implements StreamOperator {
       const loading = runtime.state.prefetch(chunk, true)
       if (loading) await loading
       for (const key of chunk) {
-        const window = this.pending.get(key)
-        if (window !== undefined) this.windows.push({ timestamp: window.fireAt, key, seq: this.seq++ })
+        let window = this.pending.get(key)
+        if (window === undefined) continue
+        if (typeof window.fireAt !== 'number') {
+          // written before window ends were kept in the state: close it one window after its latest update
+          window = { ...window, fireAt: window.primitive.eventTime + this.windowMs }
+          this.pending.put(key, window)
+        }
+        this.windows.push({ timestamp: window.fireAt, key, seq: this.seq++ })
       }
       chunk.length = 0
     }

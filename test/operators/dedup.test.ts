@@ -6,6 +6,9 @@ import type { GraphBuilder } from '../../src/engine/job-definition.ts'
 import type { StreamOperator } from '../../src/engine/operator.ts'
 import { chain } from '../infra/chain-operators.ts'
 import { KeyedProcessOperator } from '../../src/operators/process.ts'
+import { processFunction } from '../../src/engine/process-function.ts'
+import { codecs } from '../../src/state/codecs.ts'
+import { valueState } from '../../src/state/descriptors.ts'
 import { identityOf } from '../../src/graph/model.ts'
 import { operatorId } from '../../src/engine/types.ts'
 import type { GraphEdge, GraphNode, GraphPrimitive } from '../../src/graph/model.ts'
@@ -193,6 +196,23 @@ for (const [name, backend] of Object.entries(backends)) {
       expect(chained.letters.length).toBeGreaterThan(10)
       expect(chained.out).toEqual(reference.out)
       expect(chained.letters).toEqual(reference.letters)
+    })
+
+    it('closes windows restored from state written before window ends were stored', async () => {
+      // the earlier layout: { primitive, propertyTimes } without fireAt (its timer lived in __timers)
+      const writeOld = processFunction({
+        state: { pending: valueState('pending', codecs.json<unknown>()) },
+        processElement(p: GraphPrimitive, ctx) {
+          ctx.state.pending.update({ primitive: p, propertyTimes: null })
+        },
+      })
+      const old = await OperatorTestHarness.forProcessFunction(writeOld, identityOf, { ...(backend ? { backend } : {}), id: 'dedup' })
+      open.push(old)
+      await old.processElement(node('a1', 1_000, { plan: 'basic' }), 1_000)
+      const restored = await harness(await old.snapshot())
+      expect(restored.pendingTimers().event).toEqual([{ key: 'n|account|a1', timestamp: 6_000 }])
+      await restored.processWatermark(6_000)
+      expect(restored.records()).toEqual([node('a1', 1_000, { plan: 'basic' })])
     })
 
     it('restores buffered primitives and their timers from a snapshot', async () => {
