@@ -39,7 +39,15 @@ export type GraphPrimitive = GraphNode | GraphEdge
 
 /** The identity a primitive is deduplicated and stored under: `n|type|id` or `e|type|srcType|srcId|dstType|dstId`. */
 export function identityOf(p: GraphPrimitive): string {
-  return p.kind === 'node'
-    ? `n|${p.type}|${p.id}`
-    : `e|${p.type}|${p.src.type}|${p.src.id}|${p.dst.type}|${p.dst.id}`
+  return p.kind === 'node' ? nodeIdentity(p.type, p.id) : edgeIdentity(p.type, p.src.type, p.src.id, p.dst.type, p.dst.id)
+}
+
+/** identityOf for a node given by its parts (no primitive object needed). */
+export function nodeIdentity(type: string, id: string): string {
+  return `n|${type}|${id}`
+}
+
+/** identityOf for an edge given by its parts. */
+export function edgeIdentity(type: string, srcType: string, srcId: string, dstType: string, dstId: string): string {
+  return `e|${type}|${srcType}|${srcId}|${dstType}|${dstId}`
 }

@@ -20,7 +20,7 @@ import type { KeyedProcessFunction } from '../engine/process-function.ts'
 import type { RecordBatch } from '../engine/record-batch.ts'
 import { TimerHeap, type TimeDomain, type TimerEntry } from '../engine/timer-service.ts'
 import type { OperatorId, StateKey } from '../engine/types.ts'
-import { identityOf, type GraphPrimitive, type NodeRef, type Properties, type PropertyValue } from '../graph/model.ts'
+import { edgeIdentity, identityOf, nodeIdentity, type GraphPrimitive, type NodeRef, type Properties, type PropertyValue } from '../graph/model.ts'
 import type { Codec, StateDescriptor, StateTable } from '../state/types.ts'
 import { userFunctionFailed } from './dead-letters.ts'
 import { flatten, TIMERS_PER_STEP } from './process.ts'
@@ -52,29 +52,49 @@ export function mergePrimitive(pending: PendingPrimitive, update: GraphPrimitive
   const prev = pending.primitive
   // Fast path: a newer update that sets every property the buffer has replaces it whole.
   if (update.eventTime >= prev.eventTime && coversAll(update.properties, prev.properties)) return { primitive: update, propertyTimes: null, fireAt: pending.fireAt }
-  const props: Record<string, PropertyValue> = { ...prev.properties }
-  const times: Record<string, number> = { ...timesOf(pending) }
-  for (const [name, value] of Object.entries(update.properties)) {
+  const [props, times] = mergeProperties(prev.properties, timesOf(pending), update.properties, null, update.eventTime)
+  const base = update.eventTime >= prev.eventTime ? update : prev
+  return { primitive: { ...base, properties: props, eventTime: Math.max(update.eventTime, prev.eventTime) }, propertyTimes: times, fireAt: pending.fireAt }
+}
+
+/**
+ * The one merge rule, on copies: per property the value set at the later event time wins,
+ * ties going to `incoming` (the later arrival). `incomingTimes` null means every incoming
+ * property was set at `incomingTime`.
+ */
+function mergeProperties(
+  base: Properties,
+  baseTimes: Readonly<Record<string, number>>,
+  incoming: Properties,
+  incomingTimes: Readonly<Record<string, number>> | null,
+  incomingTime: number,
+): [Record<string, PropertyValue>, Record<string, number>] {
+  const props: Record<string, PropertyValue> = { ...base }
+  const times: Record<string, number> = { ...baseTimes }
+  for (const name in incoming) {
+    const at = incomingTimes?.[name] ?? incomingTime
     const seen = times[name]
-    if (seen === undefined || update.eventTime >= seen) {
-      props[name] = value
-      times[name] = update.eventTime
+    if (seen === undefined || at >= seen) {
+      props[name] = incoming[name]!
+      times[name] = at
     }
   }
-  const newer = update.eventTime >= pending.primitive.eventTime
-  const base = newer ? update : pending.primitive
-  return { primitive: { ...base, properties: props, eventTime: Math.max(update.eventTime, pending.primitive.eventTime) }, propertyTimes: times, fireAt: pending.fireAt }
+  return [props, times]
+}
+
+/** Every property stamped with one event time (what a null `propertyTimes` stands for). */
+function uniformTimes(properties: Properties, eventTime: number): Record<string, number> {
+  const times: Record<string, number> = {}
+  for (const name in properties) times[name] = eventTime
+  return times
 }
 
 function open(update: GraphPrimitive, windowMs: number): PendingPrimitive {
   return { primitive: update, propertyTimes: null, fireAt: update.eventTime + windowMs }
 }
 
-function timesOf(pending: PendingPrimitive): Record<string, number> {
-  if (pending.propertyTimes) return pending.propertyTimes as Record<string, number>
-  const times: Record<string, number> = {}
-  for (const name in pending.primitive.properties) times[name] = pending.primitive.eventTime
-  return times
+function timesOf(pending: PendingPrimitive): Readonly<Record<string, number>> {
+  return pending.propertyTimes ?? uniformTimes(pending.primitive.properties, pending.primitive.eventTime)
 }
 
 function coversAll(next: Readonly<Record<string, unknown>>, prev: Readonly<Record<string, unknown>>): boolean {
@@ -132,7 +152,7 @@ function sameIdentity(e: BatchEntry, kind: 'node' | 'edge', type: string, src: N
   return kind === 'node' || (e.dst!.id === dst!.id && e.dst!.type === dst!.type && e.src!.type === src!.type)
 }
 
-/** mergePrimitive's rule applied in place: per property the later event time wins (ties: the later update). */
+/** mergePrimitive on a batch entry, in place: per property the later event time wins (ties: the later update). */
 function mergeInto(e: BatchEntry, properties: Properties, eventTime: number): void {
   if (eventTime >= e.eventTime && coversAll(properties, e.properties)) {
     e.properties = properties
@@ -140,20 +160,8 @@ function mergeInto(e: BatchEntry, properties: Properties, eventTime: number): vo
     e.propertyTimes = null
     return
   }
-  let times = e.propertyTimes
-  if (times === null) {
-    times = {}
-    for (const name in e.properties) times[name] = e.eventTime
-  }
-  const merged: Record<string, PropertyValue> = { ...e.properties }
-  for (const name in properties) {
-    const seen = times[name]
-    if (seen === undefined || eventTime >= seen) {
-      merged[name] = properties[name]!
-      times[name] = eventTime
-    }
-  }
-  e.properties = merged
+  const [props, times] = mergeProperties(e.properties, e.propertyTimes ?? uniformTimes(e.properties, e.eventTime), properties, null, eventTime)
+  e.properties = props
   e.propertyTimes = times
   e.eventTime = Math.max(eventTime, e.eventTime)
 }
@@ -171,16 +179,7 @@ function primitiveOf(e: BatchEntry): GraphPrimitive {
  */
 function mergeBatch(stored: PendingPrimitive, e: BatchEntry): PendingPrimitive {
   if (e.propertyTimes === null) return mergePrimitive(stored, primitiveOf(e))
-  const props: Record<string, PropertyValue> = { ...stored.primitive.properties }
-  const times: Record<string, number> = { ...timesOf(stored) }
-  for (const name in e.properties) {
-    const at = e.propertyTimes[name] ?? e.eventTime
-    const seen = times[name]
-    if (seen === undefined || at >= seen) {
-      props[name] = e.properties[name]!
-      times[name] = at
-    }
-  }
+  const [props, times] = mergeProperties(stored.primitive.properties, timesOf(stored), e.properties, e.propertyTimes, e.eventTime)
   const eventTime = Math.max(e.eventTime, stored.primitive.eventTime)
   const base = e.eventTime >= stored.primitive.eventTime ? primitiveOf(e) : stored.primitive
   return { primitive: { ...base, properties: props, eventTime }, propertyTimes: times, fireAt: stored.fireAt }
@@ -311,7 +310,7 @@ export class DedupOperator implements StreamOperator {
         return
       }
     }
-    const key = flatten(kind === 'node' ? `n|${type}|${id}` : `e|${type}|${src!.type}|${id}|${dst!.type}|${dst!.id}`)
+    const key = flatten(kind === 'node' ? nodeIdentity(type, id) : edgeIdentity(type, src!.type, id, dst!.type, dst!.id))
     const entry: BatchEntry = { kind, type, id, src, dst, key, firstTime: eventTime, properties, eventTime, propertyTimes: null }
     group.push(entry)
     this.unique.push(entry)
