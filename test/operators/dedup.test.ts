@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { OperatorTestHarness } from '../../src/engine/testing/harness.ts'
+import { OperatorTestHarness, type HarnessSnapshot } from '../../src/engine/testing/harness.ts'
 import { dedupFunction, dedupOperator, graphDedupOperator, mergePrimitive } from '../../src/operators/dedup.ts'
 import { toGraphOperator } from '../../src/operators/to-graph.ts'
 import type { GraphBuilder } from '../../src/engine/job-definition.ts'
@@ -49,6 +49,40 @@ for (const [name, backend] of Object.entries(backends)) {
       })
       open.push(h)
       return h
+    }
+
+    /**
+     * Drives an operator through `inputs` in segments of `segment` elements: within a
+     * segment, batches of `batchSize(at)` elements; after it, the watermark at the
+     * segment's last time minus `lag`; after segment `restoreAfter`, a snapshot restored
+     * into a fresh operator. Returns all output and every dead letter, in order.
+     */
+    async function drive(make: () => StreamOperator, inputs: ReadonlyArray<[unknown, number]>, o: { segment: number; batchSize: (at: number) => number; lag: number; restoreAfter: number }) {
+      const used: OperatorTestHarness[] = []
+      const start = async (restoreFrom?: HarnessSnapshot) => {
+        const h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), { ...(backend ? { backend } : {}), ...(restoreFrom ? { restoreFrom } : {}) })
+        open.push(h)
+        used.push(h)
+        return h
+      }
+      let h = await start()
+      const out: unknown[] = []
+      for (let segment = 0; segment * o.segment < inputs.length; segment++) {
+        const end = Math.min(inputs.length, (segment + 1) * o.segment)
+        for (let at = segment * o.segment; at < end; ) {
+          const size = o.batchSize(at)
+          await h.processElements(inputs.slice(at, Math.min(end, at + size)))
+          at += size
+        }
+        await h.processWatermark(inputs[end - 1]![1] - o.lag)
+        if (segment === o.restoreAfter) {
+          const snap = await h.snapshot()
+          out.push(...h.records())
+          h = await start(snap)
+        }
+      }
+      await h.processWatermark(Number.MAX_SAFE_INTEGER - 1)
+      return { out: [...out, ...h.records()], letters: used.flatMap((x) => x.deadLetters().map((l) => [l.reason, l.value])) }
     }
 
     it('emits one merged primitive per identity when the window closes', async () => {
@@ -101,32 +135,18 @@ for (const [name, backend] of Object.entries(backends)) {
         const props: Record<string, number | string> = random() < 0.5 ? { position: i } : { device: `d${i % 3}` }
         updates.push([random() < 0.4 ? node(`a${Math.floor(random() * 4)}`, t, props) : edge(`p${Math.floor(random() * 3)}`, `t${Math.floor(random() * 2)}`, t, props), t])
       }
-      async function run(batched: boolean): Promise<unknown[]> {
-        const make = () => (batched ? dedupOperator(operatorId('dedup'), 500) : new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(500)))
-        let h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), backend ? { backend } : {})
-        open.push(h)
-        const out: unknown[] = []
-        // the watermark moves after every 25 updates in both runs; within those, the batched
-        // run takes batches of 1 to 25 updates, the other one update at a time
-        for (let segment = 0; segment * 25 < updates.length; segment++) {
-          const end = Math.min(updates.length, (segment + 1) * 25)
-          for (let at = segment * 25; at < end; ) {
-            const size = batched ? 1 + ((at * 7919) % 25) : 1
-            await h.processElements(updates.slice(at, Math.min(end, at + size)))
-            at += size
-          }
-          await h.processWatermark(updates[end - 1]![1] - 400)
-          if (segment === 11) {
-            // snapshot, restore into a fresh operator, go on there
-            const snap = await h.snapshot()
-            out.push(...h.records())
-            h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), { ...(backend ? { backend } : {}), restoreFrom: snap })
-            open.push(h)
-          }
-        }
-        await h.processWatermark(Number.MAX_SAFE_INTEGER - 1)
-        return [...out, ...h.records()]
-      }
+      // the watermark moves after every 25 updates in both runs; within those, the batched
+      // run takes batches of 1 to 25 updates, the other one update at a time; snapshot and
+      // restore into a fresh operator after segment 11
+      const run = async (batched: boolean): Promise<unknown[]> =>
+        (
+          await drive(() => (batched ? dedupOperator(operatorId('dedup'), 500) : new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(500))), updates, {
+            segment: 25,
+            batchSize: (at) => (batched ? 1 + ((at * 7919) % 25) : 1),
+            lag: 400,
+            restoreAfter: 11,
+          })
+        ).out
       const merged = await run(true)
       expect(merged.length).toBeGreaterThan(50)
       expect(merged).toEqual(await run(false))
@@ -163,33 +183,12 @@ for (const [name, backend] of Object.entries(backends)) {
         g.edge('started_watching', profile, { type: 'title', id: e.title }, { position: e.pos })
         g.node('title', e.title, {})
       }
-      async function run(chained: boolean): Promise<{ out: unknown[]; letters: unknown[] }> {
-        const make = (): StreamOperator =>
-          chained ? graphDedupOperator(operatorId('to-graph'), toGraph, operatorId('dedup'), 400) : chain(toGraphOperator(operatorId('to-graph'), toGraph), new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(400)))
-        const mine: OperatorTestHarness[] = []
-        let h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), backend ? { backend } : {})
-        open.push(h)
-        mine.push(h)
-        const out: unknown[] = []
-        for (let segment = 0; segment * 20 < events.length; segment++) {
-          const end = Math.min(events.length, (segment + 1) * 20)
-          for (let at = segment * 20; at < end; ) {
-            const size = chained ? 1 + ((at * 7919) % 20) : 1
-            await h.processElements(events.slice(at, Math.min(end, at + size)))
-            at += size
-          }
-          await h.processWatermark(events[end - 1]![1] - 300)
-          if (segment === 17) {
-            const snap = await h.snapshot()
-            out.push(...h.records())
-            h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), { ...(backend ? { backend } : {}), restoreFrom: snap })
-            open.push(h)
-            mine.push(h)
-          }
-        }
-        await h.processWatermark(Number.MAX_SAFE_INTEGER - 1)
-        return { out: [...out, ...h.records()], letters: mine.flatMap((x) => x.deadLetters().map((l) => [l.reason, l.value])) }
-      }
+      const run = (chained: boolean) =>
+        drive(
+          () => (chained ? graphDedupOperator(operatorId('to-graph'), toGraph, operatorId('dedup'), 400) : chain(toGraphOperator(operatorId('to-graph'), toGraph), new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(400)))),
+          events,
+          { segment: 20, batchSize: (at) => (chained ? 1 + ((at * 7919) % 20) : 1), lag: 300, restoreAfter: 17 },
+        )
       const chained = await run(true)
       const reference = await run(false)
       expect(chained.out.length).toBeGreaterThan(100)
