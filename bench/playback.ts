@@ -7,7 +7,7 @@
  * pushed into the Avro reader and strings are interned. The target's baseline is plain
  * avsc decoding whole records; the rdg decoder's own decode-only rate is printed too.
  *
- *   node --import tsx bench/playback.ts [events]        (default 300 000; 1 000 000 is steadier)
+ *   node --import tsx bench/playback.ts [events]        (default 1 000 000; shorter runs are mostly JIT warm-up)
  *   RDG_BENCH_BACKEND=heap|rocksdb  RDG_BENCH_BATCH=<records per micro-batch>  RDG_BENCH_CACHE=<entries>
  */
 import { spawnSync } from 'node:child_process'
@@ -25,7 +25,7 @@ import { operatorId } from '../src/engine/types.ts'
 import type { GraphPrimitive } from '../src/graph/model.ts'
 import playback, { playbackSchema } from '../src/jobs/playback-events.ts'
 
-const EVENTS = Number(process.argv[2] ?? 300_000)
+const EVENTS = Number(process.argv[2] ?? 1_000_000)
 
 class BufferSource implements Source<Buffer> {
   readonly id = operatorId('memory')
