@@ -11,12 +11,12 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { systemClock } from '../src/engine/clock.ts'
-import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../src/engine/connector.ts'
-import { defineJob, type ValueFormat } from '../src/engine/job-definition.ts'
-import { runJob } from '../src/engine/run-job.ts'
-import { operatorId } from '../src/engine/types.ts'
-import type { GraphPrimitive } from '../src/graph/model.ts'
+import { systemClock } from '../base/clock.ts'
+import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../engine/connector.ts'
+import { defineJob, type ValueFormat } from '../graph/job-definition.ts'
+import { runJob } from '../graph/run-job.ts'
+import { operatorId } from '../base/ids.ts'
+import type { GraphPrimitive } from '../graph/model.ts'
 
 interface Beat {
   account: string

@@ -59,7 +59,7 @@ describe('rdg-job', () => {
     const mod = join(dir, 'clicks.ts')
     writeFileSync(
       mod,
-      `import { defineJob } from '${join(root, 'src/engine/job-definition.ts')}'
+      `import { defineJob } from '${join(root, 'graph/job-definition.ts')}'
 export default defineJob({
   topic: 'clicks',
   value: { format: 'json' },

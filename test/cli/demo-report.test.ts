@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { demoCounts, formatRunTable } from '../../src/cli/demo-report.ts'
-import type { JobMetrics } from '../../src/engine/run-options.ts'
+import { demoCounts, formatRunTable } from '../../cli/demo-report.ts'
+import type { GraphJobMetrics } from '../../graph/run-job.ts'
 
-const metrics = (recordsIn: number, before: number, after: number, deadLetters: number): JobMetrics => ({
-  recordsIn, deadLetters, lateRecords: 0, filtered: 1, primitivesBeforeDedup: before, primitivesAfterDedup: after, checkpoints: 2, lastCheckpointId: 2, restoredFrom: null, watermark: 0,
+const metrics = (recordsIn: number, before: number, after: number, deadLetters: number): GraphJobMetrics => ({
+  recordsIn, deadLetters, lateRecords: 0, filtered: 1, primitivesBeforeDedup: before, primitivesAfterDedup: after, checkpoints: 2, lastCheckpointId: 2, restoredFrom: null, watermark: 0, operators: {}, counters: {},
 })
 
 describe('demo report', () => {

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { buildJobIo, PACKAGE_ROOT, parseKafkaStart, sideInputDirFor, sourceFromFlags } from '../../src/cli/job-io.ts'
-import { ManualClock } from '../../src/engine/clock.ts'
-import { ConfigError } from '../../src/engine/errors.ts'
-import login from '../../src/jobs/login-events.ts'
+import { buildJobIo, PACKAGE_ROOT, parseKafkaStart, sideInputDirFor, sourceFromFlags } from '../../cli/job-io.ts'
+import { ManualClock } from '../../base/clock.ts'
+import { ConfigError } from '../../base/errors.ts'
+import login from '../../jobs/login-events.ts'
 
 describe('source flags', () => {
   it('picks the generator, a file or Kafka', () => {

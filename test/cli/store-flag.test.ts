@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openGraphStore } from '../../src/cli/store-flag.ts'
-import { ConfigError } from '../../src/engine/errors.ts'
+import { openGraphStore } from '../../cli/store-flag.ts'
+import { ConfigError } from '../../base/errors.ts'
 
 describe('--store for run and demo', () => {
   it('memory is a fresh in-process store; rocksdb:<dir> persists across opens', async () => {

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createDecoder } from '../../src/connectors/avro/decoder.ts'
-import { JsonLinesFileSource } from '../../src/connectors/file/jsonl-source.ts'
-import { ManualClock } from '../../src/engine/clock.ts'
-import login from '../../src/jobs/login-events.ts'
+import { createDecoder } from '../../connectors/avro/decoder.ts'
+import { JsonLinesFileSource } from '../../connectors/file/jsonl-source.ts'
+import { ManualClock } from '../../base/clock.ts'
+import login from '../../jobs/login-events.ts'
 
 const ctx = (positions: Record<string, string> | null = null) => ({ jobName: 't', clock: new ManualClock(), restoredPositions: positions, checkpointNow: async () => {} })
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { GeneratorSource, topicEvents } from '../../src/connectors/generator/generator-source.ts'
-import { createDecoder } from '../../src/connectors/avro/decoder.ts'
-import playback, { playbackSchema, type PlaybackEvent } from '../../src/jobs/playback-events.ts'
-import { ManualClock } from '../../src/engine/clock.ts'
+import { GeneratorSource, topicEvents } from '../../connectors/generator/generator-source.ts'
+import { createDecoder } from '../../connectors/avro/decoder.ts'
+import playback, { playbackSchema, type PlaybackEvent } from '../../jobs/playback-events.ts'
+import { ManualClock } from '../../base/clock.ts'
 
 const take = <T>(it: Iterable<T>, n: number): T[] => {
   const out: T[] = []

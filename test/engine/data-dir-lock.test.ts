@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DataDirLock } from '../../src/engine/checkpoint/data-dir-lock.ts'
-import { ConfigError } from '../../src/engine/errors.ts'
+import { DataDirLock } from '../../engine/checkpoint/data-dir-lock.ts'
+import { ConfigError } from '../../base/errors.ts'
 
 describe('one job per data directory', () => {
   it('refuses a second holder with one clear error until the first releases', () => {

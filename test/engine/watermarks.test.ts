@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { WatermarkTracker } from '../../src/engine/watermarks.ts'
-import { MIN_WATERMARK } from '../../src/engine/types.ts'
+import { WatermarkTracker } from '../../engine/watermarks.ts'
+import { MIN_WATERMARK } from '../../base/ids.ts'
 
 const opts = { maxOutOfOrdernessMs: 1_000, idleTimeoutMs: 5_000 }
 

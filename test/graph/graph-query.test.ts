@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src/engine/clock.ts'
-import { ConfigError } from '../../src/engine/errors.ts'
-import { GraphQuery, type Neighbor, type NeighborOptions } from '../../src/graph/graph-query.ts'
-import type { GraphPrimitive, NodeRef } from '../../src/graph/model.ts'
-import type { KvDataStore, RecordRequest } from '../../src/kv/api.ts'
-import { InMemoryKvStore } from '../../src/kv/memory-kv.ts'
-import { playbackGraph } from '../../src/jobs/playback-events.ts'
-import { KvGraphSink } from '../../src/operators/kv-graph-sink.ts'
+import { ManualClock } from '../../base/clock.ts'
+import { ConfigError } from '../../base/errors.ts'
+import { GraphQuery, type Neighbor, type NeighborOptions } from '../../store/graph-query.ts'
+import type { GraphPrimitive, NodeRef } from '../../graph/model.ts'
+import type { KvDataStore, RecordRequest } from '../../store/kv/api.ts'
+import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
+import { playbackGraph } from '../../jobs/playback-events.ts'
+import { KvGraphSink } from '../../store/graph-sink.ts'
 
 const DAY = 86_400_000
 const NOW = 100 * DAY

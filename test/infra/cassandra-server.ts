@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import cassandra from 'cassandra-driver'
-import { systemClock } from '../../src/engine/clock.ts'
+import { systemClock } from '../../base/clock.ts'
 
 const REPO = resolve(import.meta.dirname, '..', '..')
 const POM = join(REPO, 'scripts', 'servers', 'cassandra', 'pom.xml')

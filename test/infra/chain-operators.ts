@@ -3,10 +3,10 @@
  * keyed dedup) through the single-operator test harness. `first` must be stateless; the
  * second may be keyed and owns the timers.
  */
-import type { DeadLetter } from '../../src/engine/connector.ts'
-import type { OperatorRuntime, SideOutputs, StreamOperator } from '../../src/engine/operator.ts'
-import { RecordBatch } from '../../src/engine/record-batch.ts'
-import type { TimeDomain, TimerEntry } from '../../src/engine/timer-service.ts'
+import type { DeadLetter } from '../../engine/connector.ts'
+import type { OperatorRuntime, SideOutputs, StreamOperator } from '../../engine/operator.ts'
+import { RecordBatch } from '../../engine/record-batch.ts'
+import type { TimeDomain, TimerEntry } from '../../engine/timer-service.ts'
 
 export function chain(first: StreamOperator, second: StreamOperator & { pendingTimers?(domain: TimeDomain): readonly TimerEntry[] }): StreamOperator {
   const mid = new RecordBatch()

@@ -6,10 +6,10 @@
  * @example
  * expect(await storeItems(dirA, job.graph, isSentinel)).toEqual(await storeItems(dirB, job.graph, isSentinel))
  */
-import { edgeNamespace, nodeNamespace } from '../../src/graph/layout.ts'
-import type { GraphSchema } from '../../src/graph/schema.ts'
-import type { KvDataStore } from '../../src/kv/api.ts'
-import { RocksDbKvStore } from '../../src/kv/rocksdb-kv.ts'
+import { edgeNamespace, nodeNamespace } from '../../store/graph-layout.ts'
+import type { GraphSchema } from '../../graph/schema.ts'
+import type { KvDataStore } from '../../store/kv/api.ts'
+import { RocksDbKvStore } from '../../store/kv/rocksdb-kv.ts'
 
 export type StoreItems = Map<string, { value: unknown; eventTime: number }>
 

@@ -10,9 +10,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
-import { systemClock } from '../../src/engine/clock.ts'
-import { createTopics } from '../../src/connectors/kafka/client.ts'
-import type { SourceContext, SourcePositions } from '../../src/engine/connector.ts'
+import { systemClock } from '../../base/clock.ts'
+import { createTopics } from '../../connectors/kafka/client.ts'
+import type { SourceContext, SourcePositions } from '../../engine/connector.ts'
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`

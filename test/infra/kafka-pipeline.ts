@@ -11,13 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { topicEvents } from '../../src/connectors/generator/generator-source.ts'
-import type { DeadLetter } from '../../src/engine/connector.ts'
-import { runJob } from '../../src/engine/run-job.ts'
-import { CollectingSink } from '../../src/engine/testing/collecting-sink.ts'
-import { TestSource } from '../../src/engine/testing/test-source.ts'
-import { identityOf, type GraphPrimitive } from '../../src/graph/model.ts'
-import playbackJob, { type PlaybackEvent } from '../../src/jobs/playback-events.ts'
+import { topicEvents } from '../../connectors/generator/generator-source.ts'
+import type { DeadLetter } from '../../engine/connector.ts'
+import { runJob } from '../../graph/run-job.ts'
+import { CollectingSink } from '../../testing/collecting-sink.ts'
+import { TestSource } from '../../testing/test-source.ts'
+import { identityOf, type GraphPrimitive } from '../../graph/model.ts'
+import playbackJob, { type PlaybackEvent } from '../../jobs/playback-events.ts'
 
 /** `count` well-formed playback events, deterministic per seed. */
 export function playbackEvents(count: number, seed = 11): PlaybackEvent[] {

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
-import { systemClock as clock } from '../../src/engine/clock.ts'
+import { systemClock as clock } from '../../base/clock.ts'
 
 const run = promisify(execFile)
 const REPO = resolve(import.meta.dirname, '..', '..')

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { builtInJobs } from '../../src/jobs/registry.ts'
+import { builtInJobs } from '../../jobs/registry.ts'
 import { runGolden, type GoldenResult } from './golden-run.ts'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'jobs')

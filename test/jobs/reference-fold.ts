@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { createDecoder } from '../../src/connectors/avro/decoder.ts'
-import { readFieldsOf, type GraphBuilder, type JobDefinition } from '../../src/engine/job-definition.ts'
-import { identityOf, type GraphPrimitive } from '../../src/graph/model.ts'
+import { createDecoder } from '../../connectors/avro/decoder.ts'
+import { readFieldsOf, type GraphBuilder, type JobDefinition } from '../../graph/job-definition.ts'
+import { identityOf, type GraphPrimitive } from '../../graph/model.ts'
 
 export function referenceGraph(job: JobDefinition, inputPath: string, sideInputDir = process.cwd()): Record<string, GraphPrimitive> {
   const decode = createDecoder(job.value, 'json')

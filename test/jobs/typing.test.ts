@@ -1,7 +1,7 @@
 // Type-level checks: `npm test` runs tsc first, so an unused @ts-expect-error (a typo
 // that stopped being an error) fails the suite.
 import { describe, expect, it } from 'vitest'
-import { defineJob, type ValueFormat } from '../../src/engine/job-definition.ts'
+import { defineJob, type ValueFormat } from '../../graph/job-definition.ts'
 
 interface Ev {
   accountId: string

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src/engine/clock.ts'
-import type { DeadLetter } from '../../src/engine/connector.ts'
-import { RdgError, TransientError } from '../../src/engine/errors.ts'
-import type { GraphEdge, GraphNode } from '../../src/graph/model.ts'
-import { defineGraphSchema } from '../../src/graph/schema.ts'
-import type { KvPut } from '../../src/kv/api.ts'
-import { InMemoryKvStore } from '../../src/kv/memory-kv.ts'
-import { KvGraphSink } from '../../src/operators/kv-graph-sink.ts'
+import { ManualClock } from '../../base/clock.ts'
+import type { DeadLetter } from '../../engine/connector.ts'
+import { RdgError, TransientError } from '../../base/errors.ts'
+import type { GraphEdge, GraphNode } from '../../graph/model.ts'
+import { defineGraphSchema } from '../../graph/schema.ts'
+import type { KvPut } from '../../store/kv/api.ts'
+import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
+import { KvGraphSink } from '../../store/graph-sink.ts'
 
 const schema = defineGraphSchema({
   nodes: { account: { properties: { plan: 'string?' } }, profile: { properties: {} }, title: { properties: {} } },

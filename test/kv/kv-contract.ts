@@ -7,10 +7,10 @@
  * kvContract('memory', { time: 'manual', open: async ({ clock, namespaces }) => new InMemoryKvStore({ clock, namespaces }) })
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualClock, systemClock, type Clock } from '../../src/engine/clock.ts'
-import { ConfigError } from '../../src/engine/errors.ts'
-import type { KvDataStore, KvPut, PageQuery, ScanRow, StoredItem } from '../../src/kv/api.ts'
-import type { NamespaceSettings } from '../../src/kv/namespaces.ts'
+import { ManualClock, systemClock, type Clock } from '../../base/clock.ts'
+import { ConfigError } from '../../base/errors.ts'
+import type { KvDataStore, KvPut, PageQuery, ScanRow, StoredItem } from '../../store/kv/api.ts'
+import type { NamespaceSettings } from '../../store/kv/namespaces.ts'
 
 export interface KvFixture {
   /** 'manual': the store runs on the ManualClock it is given; 'real': on the wall clock (Cassandra). */

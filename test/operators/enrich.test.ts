@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync, utimesSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { OperatorTestHarness } from '../../src/engine/testing/harness.ts'
-import { enrichOperator } from '../../src/operators/enrich.ts'
-import { sideInput } from '../../src/engine/job-definition.ts'
-import { operatorId } from '../../src/engine/types.ts'
+import { OperatorTestHarness } from '../../testing/harness.ts'
+import { enrichOperator } from '../../operators/enrich.ts'
+import { sideInput } from '../../operators/side-input.ts'
+import { operatorId } from '../../base/ids.ts'
 
 interface Title {
   titleId: string

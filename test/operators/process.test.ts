@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { OperatorTestHarness } from '../../src/engine/testing/harness.ts'
-import { processFunction, type Collector } from '../../src/engine/process-function.ts'
-import { outputTag } from '../../src/engine/elements.ts'
-import { codecs } from '../../src/state/codecs.ts'
-import { valueState, listState } from '../../src/state/descriptors.ts'
+import { OperatorTestHarness } from '../../testing/harness.ts'
+import { processFunction, type Collector } from '../../engine/process-function.ts'
+import { outputTag } from '../../engine/elements.ts'
+import { codecs } from '../../state/codecs.ts'
+import { valueState, listState } from '../../state/descriptors.ts'
 
 interface Click {
   user: string

@@ -6,12 +6,12 @@
  * kill it at a chosen point. Usage: child-job.ts <dataDir> <sinkFile> <records>
  */
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync } from 'node:fs'
-import { systemClock } from '../../src/engine/clock.ts'
-import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../../src/engine/connector.ts'
-import { defineJob, type ValueFormat } from '../../src/engine/job-definition.ts'
-import { runJob } from '../../src/engine/run-job.ts'
-import { operatorId } from '../../src/engine/types.ts'
-import type { GraphPrimitive } from '../../src/graph/model.ts'
+import { systemClock } from '../../base/clock.ts'
+import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../../engine/connector.ts'
+import { defineJob, type ValueFormat } from '../../graph/job-definition.ts'
+import { runJob } from '../../graph/run-job.ts'
+import { operatorId } from '../../base/ids.ts'
+import type { GraphPrimitive } from '../../graph/model.ts'
 
 const [dataDir, sinkFile, total] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4] ?? 4000)]
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
-import type { GraphPrimitive } from '../../src/graph/model.ts'
-import { identityOf } from '../../src/graph/model.ts'
+import type { GraphPrimitive } from '../../graph/model.ts'
+import { identityOf } from '../../graph/model.ts'
 
 const RECORDS = 4_000
 const RUNS = 20

@@ -6,11 +6,11 @@
  * - `after-complete`: checkpoint 2 is applied, then epoch 3 writes and snapshots without completing.
  * Usage: crash-child.ts <dbPath> <checkpointRoot> <mode>
  */
-import { ManualClock } from '../../src/engine/clock.ts'
-import { checkpointId, operatorId } from '../../src/engine/types.ts'
-import { codecs } from '../../src/state/codecs.ts'
-import { valueState } from '../../src/state/descriptors.ts'
-import { RocksDbStateBackend } from '../../src/state/rocksdb-backend.ts'
+import { ManualClock } from '../../base/clock.ts'
+import { checkpointId, operatorId } from '../../base/ids.ts'
+import { codecs } from '../../state/codecs.ts'
+import { valueState } from '../../state/descriptors.ts'
+import { RocksDbStateBackend } from '../../state/rocksdb-backend.ts'
 
 const [path, root, mode] = [process.argv[2]!, process.argv[3]!, process.argv[4]!]
 const backend = new RocksDbStateBackend({ clock: new ManualClock(0), path })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PresenceFilter } from '../../src/state/presence-filter.ts'
+import { PresenceFilter } from '../../state/presence-filter.ts'
 
 describe('presence filter', () => {
   it('has no false negatives as it grows, and few false positives', () => {

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src/engine/clock.ts'
-import { operatorId } from '../../src/engine/types.ts'
-import { codecs } from '../../src/state/codecs.ts'
-import { valueState } from '../../src/state/descriptors.ts'
-import { RocksDbStateBackend } from '../../src/state/rocksdb-backend.ts'
-import type { StateSnapshotHandle } from '../../src/state/types.ts'
+import { ManualClock } from '../../base/clock.ts'
+import { operatorId } from '../../base/ids.ts'
+import { codecs } from '../../state/codecs.ts'
+import { valueState } from '../../state/descriptors.ts'
+import { RocksDbStateBackend } from '../../state/rocksdb-backend.ts'
+import type { StateSnapshotHandle } from '../../state/types.ts'
 
 const count = valueState('count', codecs.number())
 const dirs: string[] = []

@@ -1,9 +1,9 @@
 import avro from 'avsc'
 import { describe, expect, it } from 'vitest'
-import { createDecoder } from '../../../src/connectors/avro/decoder.ts'
-import { internedStrings } from '../../../src/connectors/avro/interned-strings.ts'
-import { projectedReader } from '../../../src/connectors/avro/reader-projection.ts'
-import type { ValueFormat } from '../../../src/engine/job-definition.ts'
+import { createDecoder } from '../../../connectors/avro/decoder.ts'
+import { internedStrings } from '../../../connectors/avro/interned-strings.ts'
+import { projectedReader } from '../../../connectors/avro/reader-projection.ts'
+import type { ValueFormat } from '../../../graph/job-definition.ts'
 
 const schema = {
   type: 'record',

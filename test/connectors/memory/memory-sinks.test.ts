@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryDeadLetterSink } from '../../../src/connectors/memory/dead-letter-sink.ts'
-import { MemoryGraphSink } from '../../../src/connectors/memory/graph-sink.ts'
-import type { GraphEdge, GraphNode } from '../../../src/graph/model.ts'
+import { MemoryDeadLetterSink } from '../../../connectors/memory/dead-letter-sink.ts'
+import { MemoryGraphSink } from '../../../connectors/memory/graph-sink.ts'
+import type { GraphEdge, GraphNode } from '../../../graph/model.ts'
 
 const node = (id: string, plan: string, eventTime: number): GraphNode => ({ kind: 'node', type: 'account', id, properties: { plan }, eventTime })
 const edge = (dst: string, position: number, eventTime: number): GraphEdge => ({

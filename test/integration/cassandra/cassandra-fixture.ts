@@ -8,7 +8,7 @@
  */
 import { afterAll, inject } from 'vitest'
 import type cassandra from 'cassandra-driver'
-import { CassandraKvStore, createCassandraClient, type CassandraKvStoreOptions } from '../../../src/kv/cassandra-kv.ts'
+import { CassandraKvStore, createCassandraClient, type CassandraKvStoreOptions } from '../../../store/kv/cassandra-kv.ts'
 
 export function cassandraFixture(keyspacePrefix: string) {
   const info = inject('cassandra')

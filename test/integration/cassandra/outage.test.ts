@@ -5,14 +5,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
-import { ManualClock, systemClock } from '../../../src/engine/clock.ts'
-import { edgeNamespace, nodeNamespace } from '../../../src/graph/layout.ts'
-import type { GraphPrimitive } from '../../../src/graph/model.ts'
-import { playbackGraph } from '../../../src/jobs/playback-events.ts'
-import type { KvDataStore, ScanRow } from '../../../src/kv/api.ts'
-import { CassandraKvStore } from '../../../src/kv/cassandra-kv.ts'
-import { InMemoryKvStore } from '../../../src/kv/memory-kv.ts'
-import { KvGraphSink } from '../../../src/operators/kv-graph-sink.ts'
+import { ManualClock, systemClock } from '../../../base/clock.ts'
+import { edgeNamespace, nodeNamespace } from '../../../store/graph-layout.ts'
+import type { GraphPrimitive } from '../../../graph/model.ts'
+import { playbackGraph } from '../../../jobs/playback-events.ts'
+import type { KvDataStore, ScanRow } from '../../../store/kv/api.ts'
+import { CassandraKvStore } from '../../../store/kv/cassandra-kv.ts'
+import { InMemoryKvStore } from '../../../store/kv/memory-kv.ts'
+import { KvGraphSink } from '../../../store/graph-sink.ts'
 import { CassandraServer } from '../../infra/cassandra-server.ts'
 
 const OUTAGE_MS = 30_000

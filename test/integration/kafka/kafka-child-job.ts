@@ -8,12 +8,12 @@
  *
  * Usage: kafka-child-job.ts <brokers> <topic> <group> <dataDir> <storeDir> <schemaDir> <total>
  */
-import { systemClock } from '../../../src/engine/clock.ts'
-import { runJob } from '../../../src/engine/run-job.ts'
-import { kafkaJobIo } from '../../../src/connectors/kafka/job-io.ts'
-import { RocksDbKvStore } from '../../../src/kv/rocksdb-kv.ts'
-import { KvGraphSink } from '../../../src/operators/kv-graph-sink.ts'
-import playbackJob from '../../../src/jobs/playback-events.ts'
+import { systemClock } from '../../../base/clock.ts'
+import { runJob } from '../../../graph/run-job.ts'
+import { kafkaJobIo } from '../../../connectors/kafka/job-io.ts'
+import { RocksDbKvStore } from '../../../store/kv/rocksdb-kv.ts'
+import { KvGraphSink } from '../../../store/graph-sink.ts'
+import playbackJob from '../../../jobs/playback-events.ts'
 
 const [brokers, topic, groupId, dataDir, storeDir, schemaDir, totalArg] = process.argv.slice(2) as [string, string, string, string, string, string, string]
 const total = Number(totalArg)

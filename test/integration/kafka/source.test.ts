@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, inject, it } from 'vitest'
-import { ConfigError } from '../../../src/engine/errors.ts'
-import { checkpointId } from '../../../src/engine/types.ts'
-import type { SourceRecord } from '../../../src/engine/connector.ts'
-import { createKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../../src/connectors/kafka/source.ts'
+import { ConfigError } from '../../../base/errors.ts'
+import { checkpointId } from '../../../base/ids.ts'
+import type { SourceRecord } from '../../../engine/connector.ts'
+import { createKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../../connectors/kafka/source.ts'
 import { committedOffsets, createTopic, produce, testSourceContext, uniqueName, waitFor } from '../../infra/kafka-helpers.ts'
 
 const { brokers } = inject('kafka')

@@ -1,0 +1,154 @@
+/**
+ * What a job reads from and where its dead letters go, built from the CLI's source
+ * choice: the built-in generator (Avro-encoded when the job's values are Avro), a
+ * JSON-lines file, or a Kafka topic through the Kafka connector (`kafkaJobIo`: consumer
+ * group, Avro via a registry or a schema directory, dead letters to `<topic>.dlq`).
+ * Also parses the flags that pick one: `--source generator|file:<path>` or `--brokers`.
+ *
+ * @example
+ * const choice = sourceFromFlags({ source: 'generator', count: 10_000 })
+ * const io = await buildJobIo(job, choice, '.rdg/jobs/playback-events')
+ * runJob(job, { ...io, graphSinks: [sink], dataDir: '.rdg/jobs/playback-events', sideInputDir: sideInputDirFor(job) })
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { DeadLetter, Sink, Source } from '../engine/connector.ts'
+import { ConfigError } from '../base/errors.ts'
+import { readFieldsOf, type JobDefinition } from '../graph/job-definition.ts'
+import type { Decoder } from '../engine/connector.ts'
+import { createDecoder, type RawEncoding } from '../connectors/avro/decoder.ts'
+import { DeadLetterFileSink } from '../connectors/file/dead-letter-file-sink.ts'
+import { JsonLinesFileSource } from '../connectors/file/jsonl-source.ts'
+import { GeneratorSource } from '../connectors/generator/generator-source.ts'
+import { TOPICS, type Topic } from '../connectors/generator/journeys.ts'
+import { kafkaJobIo } from '../connectors/kafka/job-io.ts'
+import type { KafkaStart } from '../connectors/kafka/source.ts'
+import { builtInJobs } from '../jobs/registry.ts'
+
+/** The project root: built-in jobs name their catalogue files relative to it. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+export type JobSourceChoice =
+  | { readonly kind: 'generator'; readonly count?: number; readonly rate?: number; readonly seed?: number; readonly accounts?: number }
+  | { readonly kind: 'file'; readonly path: string }
+  | {
+      readonly kind: 'kafka'
+      readonly brokers: string
+      /** The Kafka topic to read; default the job's topic. */
+      readonly topic?: string
+      readonly groupId?: string
+      /** Consumer group session timeout: how soon a restarted process gets its partitions back. */
+      readonly sessionTimeoutMs?: number
+      readonly start?: KafkaStart
+      /** Avro writer schemas: a Confluent-compatible registry, or a schema directory. */
+      readonly registryUrl?: string
+      readonly schemaDir?: string
+    }
+
+/** The sources there are, for messages. */
+export const SOURCE_HELP = '--source generator, --source file:<path.jsonl>, or --brokers <host:port> for Kafka'
+
+/** The flags of `rdg-job run` that choose the source. */
+export interface SourceFlags {
+  readonly source?: string
+  readonly brokers?: string
+  readonly 'kafka-topic'?: string
+  readonly group?: string
+  readonly 'session-timeout'?: number
+  readonly start?: string
+  readonly registry?: string
+  readonly 'schema-dir'?: string
+  readonly count?: number
+  readonly rate?: number
+  readonly seed?: number
+}
+
+/** Parses `--start earliest|latest|<ISO time or epoch ms>`. */
+export function parseKafkaStart(flag: string): KafkaStart {
+  if (flag === 'earliest' || flag === 'latest') return flag
+  const timestamp = /^\d+$/.test(flag) ? Number(flag) : Date.parse(flag)
+  if (!Number.isFinite(timestamp)) throw new ConfigError(`--start ${flag} is not earliest, latest or a time`, 'e.g. --start earliest or --start 2026-01-01T00:00:00Z')
+  return { timestamp }
+}
+
+/** Exactly one of `--source` and `--brokers`; Kafka-only flags only with `--brokers`; counts positive. */
+export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
+  for (const name of ['count', 'rate', 'session-timeout'] as const) {
+    const v = flags[name]
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${name} must be a positive number, got ${String(v)}`)
+  }
+  if (flags.brokers !== undefined) {
+    if (flags.source !== undefined) throw new ConfigError('--source and --brokers both given', 'pick one: --brokers reads the Kafka topic, --source generator|file:<path> reads locally')
+    if (!/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/.test(flags.brokers)) throw new ConfigError(`--brokers "${flags.brokers}" is not host:port[,host:port…]`, 'e.g. --brokers 127.0.0.1:9092')
+    return {
+      kind: 'kafka',
+      brokers: flags.brokers,
+      ...(flags['kafka-topic'] !== undefined ? { topic: flags['kafka-topic'] } : {}),
+      ...(flags.group !== undefined ? { groupId: flags.group } : {}),
+      ...(flags['session-timeout'] !== undefined ? { sessionTimeoutMs: flags['session-timeout'] } : {}),
+      ...(flags.start !== undefined ? { start: parseKafkaStart(flags.start) } : {}),
+      ...(flags.registry !== undefined ? { registryUrl: flags.registry } : {}),
+      ...(flags['schema-dir'] !== undefined ? { schemaDir: flags['schema-dir'] } : {}),
+    }
+  }
+  for (const kafkaOnly of ['kafka-topic', 'group', 'session-timeout', 'start', 'registry', 'schema-dir'] as const) {
+    if (flags[kafkaOnly] !== undefined) throw new ConfigError(`--${kafkaOnly} only applies to Kafka`, 'add --brokers host:port, or drop it')
+  }
+  const flag = flags.source
+  if (!flag) throw new ConfigError('no source given', `pass ${SOURCE_HELP}`)
+  if (flag === 'generator') {
+    return { kind: 'generator', ...(flags.count !== undefined ? { count: flags.count } : {}), ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}) }
+  }
+  if (flag.startsWith('file:') && flag.length > 5) return { kind: 'file', path: flag.slice(5) }
+  throw new ConfigError(`unknown source "${flag}"`, `use ${SOURCE_HELP}`)
+}
+
+/** Built-in jobs read their catalogue from the project, wherever the command runs; user jobs from `.`. */
+export function sideInputDirFor(job: JobDefinition): string {
+  return builtInJobs.get(job.topic) === job ? PACKAGE_ROOT : process.cwd()
+}
+
+export interface JobIo {
+  readonly source: Source<unknown>
+  readonly decode: Decoder<unknown>
+  readonly deadLetterSink: Sink<DeadLetter>
+  /** Where dead letters go, for summaries: a file path or a Kafka topic. */
+  readonly deadLetters: string
+}
+
+/** Builds the source, decoder and dead-letter sink; `dir` is the job's data directory (the dead-letter file goes there). */
+export async function buildJobIo(job: JobDefinition, choice: JobSourceChoice, dir: string): Promise<JobIo> {
+  const deadLetterFile = join(dir, 'dead-letters.jsonl')
+  if (choice.kind === 'kafka') {
+    const io = await kafkaJobIo({
+      job,
+      brokers: choice.brokers,
+      ...(choice.topic !== undefined ? { topic: choice.topic } : {}),
+      ...(choice.groupId !== undefined ? { groupId: choice.groupId } : {}),
+      ...(choice.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: choice.sessionTimeoutMs } : {}),
+      ...(choice.start !== undefined ? { start: choice.start } : {}),
+      ...(choice.registryUrl !== undefined ? { registryUrl: choice.registryUrl } : {}),
+      ...(choice.schemaDir !== undefined ? { schemaDir: choice.schemaDir } : {}),
+    })
+    return { source: io.source as Source<unknown>, decode: io.decode, deadLetterSink: io.deadLetterSink, deadLetters: `Kafka topic ${choice.topic ?? job.topic}.dlq` }
+  }
+  if (choice.kind === 'file') {
+    // checked here, before anything starts, so the error is the only line printed
+    if (!existsSync(choice.path)) throw new ConfigError(`input file ${choice.path} does not exist`, 'check the path after --source file:')
+    return { source: new JsonLinesFileSource({ path: choice.path }) as Source<unknown>, decode: createDecoder(job.value, 'json'), deadLetterSink: new DeadLetterFileSink({ path: deadLetterFile }), deadLetters: deadLetterFile }
+  }
+  if (!TOPICS.includes(job.topic as Topic)) throw new ConfigError(`the generator has no events for topic "${job.topic}"`, `it generates ${TOPICS.join(', ')}; use --source file:<path> or --brokers for other topics`)
+  const encoding: RawEncoding = job.value.format === 'avro' ? 'avro' : 'json'
+  const source = new GeneratorSource({
+    topic: job.topic as Topic,
+    encoding,
+    catalogDir: join(PACKAGE_ROOT, 'data', 'catalog'),
+    ...(job.value.format === 'avro' ? { schema: job.value.schema } : {}),
+    ...(choice.count !== undefined ? { count: choice.count } : {}),
+    ...(choice.rate !== undefined ? { rate: choice.rate } : {}),
+    ...(choice.seed !== undefined ? { seed: choice.seed } : {}),
+    ...(choice.accounts !== undefined ? { accounts: choice.accounts } : {}),
+  })
+  return { source, decode: createDecoder(job.value, encoding, readFieldsOf(job)), deadLetterSink: new DeadLetterFileSink({ path: deadLetterFile }), deadLetters: deadLetterFile }
+}

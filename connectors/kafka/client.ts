@@ -1,0 +1,143 @@
+/**
+ * Shared kafkajs plumbing for the Kafka source and sinks: broker list parsing, client
+ * creation with a quiet logger, and turning "cannot connect" / "no such topic" into the
+ * one-line ConfigErrors the CLI prints.
+ *
+ * @example
+ * const kafka = createKafkaClient({ brokers: '127.0.0.1:9092', clientId: 'rdg' })
+ * const admin = await connectAdmin(kafka, { brokers: '127.0.0.1:9092' })
+ * await requireTopics(admin, ['playback-events'], ['127.0.0.1:9092'])
+ */
+import { Kafka, logLevel as LogLevelEnum, type Admin } from 'kafkajs'
+import { systemClock } from '../../base/clock.ts'
+import { ConfigError } from '../../base/errors.ts'
+
+type Sleeper = { sleep(ms: number): Promise<void> }
+
+export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
+
+export interface KafkaClientOptions {
+  /** `host:port[,host:port…]` or a list. */
+  readonly brokers: string | readonly string[]
+  readonly clientId?: string
+  /** kafkajs log level; default 'error'. */
+  readonly logLevel?: KafkaLogLevel
+  /** Connection timeout per broker; default 3 000 ms. */
+  readonly connectionTimeoutMs?: number
+}
+
+const LEVELS: Record<KafkaLogLevel, LogLevelEnum> = {
+  nothing: LogLevelEnum.NOTHING,
+  error: LogLevelEnum.ERROR,
+  warn: LogLevelEnum.WARN,
+  info: LogLevelEnum.INFO,
+  debug: LogLevelEnum.DEBUG,
+}
+
+/** Splits and checks a broker list; a malformed entry is a ConfigError. */
+export function parseBrokers(brokers: string | readonly string[]): string[] {
+  const list = (typeof brokers === 'string' ? brokers.split(',') : [...brokers]).map((b) => b.trim()).filter(Boolean)
+  if (list.length === 0) throw new ConfigError('no Kafka brokers given', 'pass --brokers host:port[,host:port…]')
+  for (const b of list) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`Kafka broker "${b}" is not host:port`, 'pass --brokers host:port[,host:port…]')
+  }
+  return list
+}
+
+export function createKafkaClient(options: KafkaClientOptions, retry?: { retries: number; initialRetryTime: number; maxRetryTime: number }): Kafka {
+  return new Kafka({
+    clientId: options.clientId ?? 'rdg',
+    brokers: parseBrokers(options.brokers),
+    logLevel: LEVELS[options.logLevel ?? 'error'],
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    ...(retry ? { retry } : {}),
+  })
+}
+
+/**
+ * Connects an admin client. A probe with short retries fails fast, with a one-line
+ * ConfigError, when no broker answers; the returned client retries normally (a group
+ * coordinator that is still loading is not an error).
+ */
+export async function connectAdmin(kafka: Kafka, options: KafkaClientOptions): Promise<Admin> {
+  const brokers = parseBrokers(options.brokers)
+  const probe = createKafkaClient({ ...options, logLevel: 'nothing' }, { retries: 1, initialRetryTime: 300, maxRetryTime: 1_000 }).admin()
+  try {
+    await probe.connect()
+    await probe.describeCluster()
+  } catch (err) {
+    throw new ConfigError(`cannot reach Kafka at ${brokers.join(',')} (${rootCause(err)})`, 'check --brokers and that the broker is running')
+  } finally {
+    await probe.disconnect().catch(() => undefined)
+  }
+  const admin = kafka.admin()
+  await admin.connect()
+  return admin
+}
+
+/** Throws a one-line ConfigError naming the first topic that does not exist. */
+export async function requireTopics(admin: Admin, topics: readonly string[], brokers: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics())
+  const missing = topics.filter((t) => !existing.has(t))
+  if (missing.length === 1) throw new ConfigError(`topic ${missing[0]} does not exist on ${brokers.join(',')}`, 'create it or check --brokers')
+  if (missing.length > 1) throw new ConfigError(`topics ${missing.join(', ')} do not exist on ${brokers.join(',')}`, 'create them or check --brokers')
+}
+
+/**
+ * Makes sure the topics exist: creates the missing ones when `create` is set, otherwise
+ * fails like `requireTopics`.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly string[], brokers: readonly string[], create: false | { partitions?: number; replicationFactor?: number }, clock: Sleeper = systemClock): Promise<void> {
+  if (!create) return requireTopics(admin, topics, brokers)
+  const existing = new Set(await admin.listTopics())
+  const missing = topics.filter((t) => !existing.has(t))
+  if (missing.length > 0) await createTopics(admin, missing, create, clock)
+}
+
+/**
+ * Creates topics (one already there is fine) and waits until every partition has a
+ * leader. kafkajs' own `waitForLeaders` gives up on a broker that has only just started.
+ */
+export async function createTopics(admin: Admin, topics: readonly string[], { partitions = 1, replicationFactor = 1 }: { partitions?: number; replicationFactor?: number }, clock: Sleeper = systemClock, timeoutMs = 30_000): Promise<void> {
+  await retryRetriable(clock, () => admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })) }))
+  for (let waited = 0; ; waited += 100) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...topics] })
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+    } catch (err) {
+      if (waited >= timeoutMs) throw err
+    }
+    if (waited >= timeoutMs) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`)
+    await clock.sleep(100)
+  }
+}
+
+/** The innermost message of a kafkajs error (they wrap the socket error several levels deep). */
+export function rootCause(err: unknown): string {
+  let e = err as { message?: string; originalError?: unknown; cause?: unknown } | undefined
+  for (let i = 0; i < 5 && e && (e.originalError || e.cause); i++) e = (e.originalError ?? e.cause) as typeof e
+  return (e?.message ?? String(err)).split('\n')[0]!
+}
+
+/** True for the errors kafkajs raises when the group is rebalancing. */
+export function isRebalancing(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION'
+}
+
+/**
+ * Runs a kafkajs call, retrying its retriable errors (a coordinator still loading, a leader
+ * moving) with backoff on `clock`, up to `attempts` times.
+ */
+export async function retryRetriable<T>(clock: Sleeper, fn: () => Promise<T>, attempts = 10): Promise<T> {
+  let backoff = 100
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (attempt >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err
+      await clock.sleep(backoff)
+      backoff = Math.min(backoff * 2, 2_000)
+    }
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * Kafka source: a kafkajs consumer in the job's consumer group, feeding a bounded queue
+ * that the engine drains with `poll()`.
+ *
+ * - Positions: the next offset to hand out, per owned partition; they are the source's
+ *   checkpointed state. A newly assigned partition starts at (first that exists) the
+ *   restored checkpoint position, the group's committed offset (read when the partition
+ *   is assigned, so it is the previous owner's latest), or the configured `start`
+ *   (earliest, latest, or the first offset at/after a timestamp). It stays paused until
+ *   that is decided.
+ * - Never blocks the consumer loop on the engine: `eachBatch` only appends to the queue
+ *   and heartbeats. When the queue holds `maxBufferedRecords`, the topic is paused
+ *   (backpressure) and resumed once the engine has drained it to half.
+ * - Rebalance: when the group starts rebalancing, the source asks the engine for a
+ *   checkpoint (`checkpointNow('rebalance')`) and, if it notices inside `eachBatch`, waits
+ *   for it (bounded) before giving the partitions up. On the new assignment, kept
+ *   partitions continue where the queue ended, revoked ones are dropped from the queue
+ *   and the positions, and newly assigned ones start as on open.
+ * - After each completed checkpoint its positions are committed to the group (in the
+ *   background, latest wins), so ordinary lag tools see the job's progress.
+ * - A tombstone (null value) arrives as an empty Buffer (the decoder dead-letters it).
+ *
+ * @example
+ * const source = createKafkaSource({ brokers: '127.0.0.1:9092', topic: 'playback-events', groupId: 'rdg-playback-events' })
+ * runJob(job, { source, decode, ... })
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { Clock } from '../../base/clock.ts'
+import { systemClock } from '../../base/clock.ts'
+import type { Source, SourceBatch, SourceContext, SourcePositions, SourceRecord } from '../../engine/connector.ts'
+import { ConfigError, TransientError } from '../../base/errors.ts'
+import { operatorId, type CheckpointId, type OperatorId } from '../../base/ids.ts'
+import { connectAdmin, createKafkaClient, isRebalancing, parseBrokers, requireTopics, retryRetriable, rootCause, type KafkaLogLevel } from './client.ts'
+
+export type KafkaStart = 'earliest' | 'latest' | { readonly timestamp: number }
+
+export interface KafkaSourceOptions {
+  /** Stable operator id; default `kafka-<topic>`. Checkpoints are tied to it. */
+  readonly id?: string
+  readonly brokers: string | readonly string[]
+  readonly topic: string
+  readonly groupId: string
+  readonly clientId?: string
+  /** Where partitions without a checkpoint or committed offset start. Default 'earliest'. */
+  readonly start?: KafkaStart
+  /** Queue bound; fetching pauses above it. Default 20 000. */
+  readonly maxBufferedRecords?: number
+  /**
+   * Runs on each batch before `poll` hands it over, e.g. a decoder's `prepare` that fetches
+   * unknown schema ids; returns null (no await) when there is nothing to do.
+   */
+  readonly prepareBatch?: (records: readonly SourceRecord<Buffer>[]) => Promise<void> | null | void
+  /** How long `poll` waits for records before returning an empty batch. Default 100 ms. */
+  readonly pollTimeoutMs?: number
+  /** Consumer group session timeout. Default 30 000 ms. */
+  readonly sessionTimeoutMs?: number
+  /** Longest wait for the engine's checkpoint before partitions are given up. Default 10 000 ms. */
+  readonly rebalanceCheckpointTimeoutMs?: number
+  readonly logLevel?: KafkaLogLevel
+  /** Reports background problems (failed offset commits). Default: stderr. */
+  readonly warn?: (message: string) => void
+  /** Clock for waits; default the engine's (from `open`). */
+  readonly clock?: Clock
+}
+
+const EMPTY = Buffer.alloc(0)
+
+export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
+  return new KafkaSource(options)
+}
+
+export class KafkaSource implements Source<Buffer> {
+  readonly id: OperatorId
+  private readonly brokers: string[]
+  private readonly maxBuffered: number
+  private clock: Clock
+  private kafka: Kafka | null = null
+  private admin: Admin | null = null
+  private consumer: Consumer | null = null
+  private ctx: SourceContext | null = null
+
+  /** Records fetched but not yet handed out; `head` is the next one. */
+  private queue: SourceRecord<Buffer>[] = []
+  private head = 0
+  private paused = false
+  /** Next offset to hand out, per owned partition (the checkpointed positions). */
+  private readonly delivered = new Map<number, number>()
+  /** Next offset expected from the broker, per owned partition (end of the queue). */
+  private readonly fetchNext = new Map<number, number>()
+  /** Restored checkpoint positions, used the first time a partition is assigned. */
+  private readonly startOffsets = new Map<number, number>()
+  /** Assigned partitions whose start offset is still being looked up (kept paused). */
+  private readonly pending = new Set<number>()
+  private assigned: number[] | null = null
+  private wake: (() => void) | null = null
+  private failure: Error | null = null
+  private rebalanceCheckpoint: Promise<void> | null = null
+  private commitPending: Map<number, number> | null = null
+  private commitLoop: Promise<void> | null = null
+  private closed = false
+  private readonly warn: (message: string) => void
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    if (!options.topic) throw new ConfigError('Kafka source needs a topic')
+    if (!options.groupId) throw new ConfigError('Kafka source needs a consumer group id', 'pass --group or let the CLI derive it from the topic')
+    this.id = operatorId(options.id ?? `kafka-${options.topic}`)
+    this.brokers = parseBrokers(options.brokers)
+    this.maxBuffered = options.maxBufferedRecords ?? 20_000
+    if (!(this.maxBuffered > 0)) throw new ConfigError(`maxBufferedRecords must be positive, got ${this.maxBuffered}`)
+    this.clock = options.clock ?? systemClock
+    this.warn = options.warn ?? ((m) => process.stderr.write(`rdg: ${m}\n`))
+  }
+
+  /** Partitions assigned to this member right now (empty before the first assignment). */
+  get partitions(): readonly number[] {
+    return this.assigned ?? []
+  }
+
+  /** Records waiting in the queue. */
+  get buffered(): number {
+    return this.queue.length - this.head
+  }
+
+  /** True while fetching is paused because the queue is full. */
+  get isPaused(): boolean {
+    return this.paused
+  }
+
+  async open(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx
+    if (!this.options.clock) this.clock = ctx.clock
+    const { topic, groupId } = this.options
+    const client = { brokers: this.brokers, clientId: this.options.clientId ?? `rdg-${ctx.jobName}`, logLevel: this.options.logLevel ?? 'error' } as const
+    this.kafka = createKafkaClient(client)
+    this.admin = await connectAdmin(this.kafka, client)
+    await requireTopics(this.admin, [topic], this.brokers)
+    for (const [p, o] of Object.entries(ctx.restoredPositions ?? {})) this.startOffsets.set(Number(p), Number(o))
+
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 2 << 20,
+      maxWaitTimeInMs: Math.min(500, this.options.pollTimeoutMs ?? 100) * 2,
+    })
+    this.consumer = consumer
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[topic] ?? []))
+    consumer.on(consumer.events.REBALANCING, () => void this.requestRebalanceCheckpoint())
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) this.fail(new TransientError(`Kafka consumer of ${topic} stopped: ${rootCause(e.payload.error)}`))
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [topic], fromBeginning: this.options.start === undefined || this.options.start === 'earliest' })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    })
+  }
+
+  async poll(maxRecords: number): Promise<SourceBatch<Buffer>> {
+    if (this.failure) throw this.failure
+    if (this.buffered === 0 && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const cancel = this.clock.schedule(this.options.pollTimeoutMs ?? 100, () => done())
+        const done = () => {
+          cancel()
+          this.wake = null
+          resolve()
+        }
+        this.wake = done
+      })
+      if (this.failure) throw this.failure
+    }
+    const n = Math.min(maxRecords, this.buffered)
+    const records = this.queue.slice(this.head, this.head + n)
+    this.head += n
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+    } else if (this.head > 65_536) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    this.advancePositions(records)
+    if (this.paused && this.buffered <= this.maxBuffered / 2) this.resume()
+    if (records.length > 0 && this.options.prepareBatch) {
+      const pending = this.options.prepareBatch(records)
+      if (pending) await pending
+    }
+    return this.assigned ? { records, end: false, partitions: this.assigned } : { records, end: false }
+  }
+
+  positions(): SourcePositions {
+    const out: Record<string, string> = {}
+    // Before the first assignment, keep carrying the restored positions forward.
+    if (!this.assigned) for (const [p, o] of this.startOffsets) out[String(p)] = String(o)
+    for (const [p, o] of this.delivered) out[String(p)] = String(o)
+    return out
+  }
+
+  async notifyCheckpointComplete(_id: CheckpointId, positions: SourcePositions): Promise<void> {
+    const owned = new Set(this.assigned ?? [])
+    const offsets = new Map<number, number>()
+    for (const [p, o] of Object.entries(positions)) if (owned.has(Number(p))) offsets.set(Number(p), Number(o))
+    if (offsets.size === 0) return
+    // Committing is for lag tools only (positions live in the checkpoint): never hold the
+    // engine up for it. Latest positions win; one commit in flight at a time.
+    this.commitPending = offsets
+    this.commitLoop ??= this.runCommits().finally(() => (this.commitLoop = null))
+  }
+
+  /** Resolves when the background offset commits have caught up (tests, shutdown). */
+  async committed(): Promise<void> {
+    while (this.commitLoop) await this.commitLoop
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.wake?.()
+    await Promise.race([this.committed(), this.clock.sleep(5_000)])
+    await this.consumer?.disconnect().catch(() => undefined)
+    await this.admin?.disconnect().catch(() => undefined)
+    this.consumer = null
+    this.admin = null
+  }
+
+  private async runCommits(): Promise<void> {
+    while (this.commitPending && this.consumer) {
+      const offsets = this.commitPending
+      this.commitPending = null
+      try {
+        await this.consumer.commitOffsets([...offsets].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: String(offset) })))
+      } catch (err) {
+        this.warn(`could not commit offsets of ${this.options.topic} to group ${this.options.groupId} (${rootCause(err)}); the next checkpoint will try again`)
+      }
+    }
+  }
+
+  private onAssignment(partitions: number[]): void {
+    const consumer = this.consumer!
+    const { topic } = this.options
+    const next = new Set(partitions)
+    const revoked = (this.assigned ?? []).filter((p) => !next.has(p))
+    if (revoked.length > 0) {
+      const gone = new Set(revoked)
+      this.queue = this.queue.slice(this.head).filter((r) => !gone.has(r.partition))
+      this.head = 0
+      for (const p of revoked) {
+        this.delivered.delete(p)
+        this.fetchNext.delete(p)
+        this.pending.delete(p)
+      }
+    }
+    const lookUp: number[] = []
+    for (const p of partitions) {
+      if (this.pending.has(p)) continue
+      // Kept partitions continue at the end of the queue; kafkajs alone would restart
+      // them at the group's committed offset.
+      let offset = this.fetchNext.get(p) ?? this.delivered.get(p)
+      if (offset === undefined) {
+        offset = this.startOffsets.get(p)
+        this.startOffsets.delete(p)
+        if (offset !== undefined) this.delivered.set(p, offset)
+      }
+      if (offset !== undefined) {
+        consumer.seek({ topic, partition: p, offset: String(offset) })
+        this.fetchNext.set(p, offset)
+      } else {
+        this.pending.add(p)
+        lookUp.push(p)
+      }
+    }
+    this.assigned = [...partitions].sort((a, b) => a - b)
+    if (this.pending.size > 0) consumer.pause([{ topic, partitions: [...this.pending] }])
+    if (this.paused && this.buffered <= this.maxBuffered / 2) this.resume()
+    else if (this.paused) this.pause()
+    if (lookUp.length > 0) void this.decideStart(lookUp)
+  }
+
+  /** Committed group offset, else the configured start, for newly assigned partitions. */
+  private async decideStart(partitions: number[]): Promise<void> {
+    const { topic, groupId } = this.options
+    const admin = this.admin!
+    try {
+      const committed = new Map<number, number>()
+      for (const t of await retryRetriable(this.clock, () => admin.fetchOffsets({ groupId, topics: [topic] }))) {
+        for (const p of t.partitions) if (Number(p.offset) >= 0) committed.set(p.partition, Number(p.offset))
+      }
+      const start = this.options.start ?? 'earliest'
+      const open = partitions.filter((p) => !committed.has(p))
+      const bounds = open.length > 0 ? await retryRetriable(this.clock, () => admin.fetchTopicOffsets(topic)) : []
+      const byTime = open.length > 0 && typeof start === 'object' ? await retryRetriable(this.clock, () => admin.fetchTopicOffsetsByTimestamp(topic, start.timestamp)) : []
+      const ready: number[] = []
+      for (const p of partitions) {
+        if (!this.pending.has(p) || !this.consumer) continue
+        const b = bounds.find((x) => x.partition === p)
+        const offset = committed.get(p) ?? Number(start === 'earliest' ? b?.low : start === 'latest' ? b?.high : byTime.find((x) => x.partition === p)?.offset)
+        if (!Number.isFinite(offset)) throw new Error(`no offsets known for partition ${p}`)
+        this.consumer.seek({ topic, partition: p, offset: String(offset) })
+        this.delivered.set(p, offset)
+        this.fetchNext.set(p, offset)
+        this.pending.delete(p)
+        ready.push(p)
+      }
+      if (ready.length > 0 && !this.paused) this.consumer?.resume([{ topic, partitions: ready }])
+    } catch (err) {
+      if (this.closed) return
+      this.warn(`could not look up start offsets of ${topic} partitions ${partitions.join(',')} (${rootCause(err)}); retrying`)
+      await this.clock.sleep(1_000)
+      const still = partitions.filter((p) => this.pending.has(p))
+      if (still.length > 0 && !this.closed) await this.decideStart(still)
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale, isRunning }: EachBatchPayload): Promise<void> {
+    const p = batch.partition
+    if (!isRunning() || isStale() || this.pending.has(p) || !this.assigned?.includes(p)) return
+    let expected = this.fetchNext.get(p)
+    for (const m of batch.messages) {
+      const offset = Number(m.offset)
+      // Already queued or handed out (a refetch after a seek or a pause).
+      if (expected !== undefined && offset < expected) continue
+      if (!this.delivered.has(p)) this.delivered.set(p, offset)
+      this.queue.push({ partition: p, offset: m.offset, key: m.key, value: m.value ?? EMPTY })
+      expected = offset + 1
+    }
+    // The batch's last offset may be a transaction marker after the last message.
+    const last = Number(batch.lastOffset())
+    if (expected === undefined || last + 1 > expected) expected = last + 1
+    this.fetchNext.set(p, expected)
+    resolveOffset(batch.lastOffset())
+    if (this.buffered > 0) this.wake?.()
+    if (!this.paused && this.buffered >= this.maxBuffered) this.pause()
+    try {
+      await heartbeat()
+    } catch (err) {
+      if (isRebalancing(err)) {
+        // Give the engine a bounded chance to checkpoint before the partitions go.
+        const checkpoint = this.requestRebalanceCheckpoint()
+        if (checkpoint) await Promise.race([checkpoint, this.clock.sleep(this.options.rebalanceCheckpointTimeoutMs ?? 10_000)])
+      }
+      throw err
+    }
+  }
+
+  private requestRebalanceCheckpoint(): Promise<void> | null {
+    if (!this.ctx || this.closed) return null
+    this.rebalanceCheckpoint ??= this.ctx
+      .checkpointNow('rebalance')
+      .catch((err: unknown) => this.warn(`checkpoint before a rebalance of ${this.options.topic} failed: ${(err as Error).message}`))
+      .finally(() => (this.rebalanceCheckpoint = null))
+    return this.rebalanceCheckpoint
+  }
+
+  private advancePositions(records: readonly SourceRecord<Buffer>[]): void {
+    if (records.length === 0) return
+    let partition = records[0]!.partition
+    let offset = records[0]!.offset
+    for (let i = 1; i < records.length; i++) {
+      const r = records[i]!
+      if (r.partition !== partition) {
+        this.delivered.set(partition, Number(offset) + 1)
+        partition = r.partition
+      }
+      offset = r.offset
+    }
+    this.delivered.set(partition, Number(offset) + 1)
+  }
+
+  private pause(): void {
+    this.paused = true
+    if (this.assigned?.length) this.consumer?.pause([{ topic: this.options.topic, partitions: this.assigned }])
+  }
+
+  /** Resumes every assigned partition except those still waiting for their start offset. */
+  private resume(): void {
+    this.paused = false
+    const ready = (this.assigned ?? []).filter((p) => !this.pending.has(p))
+    if (ready.length > 0) this.consumer?.resume([{ topic: this.options.topic, partitions: ready }])
+  }
+
+  private fail(err: Error): void {
+    this.failure = err
+    this.wake?.()
+  }
+}

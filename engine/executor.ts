@@ -1,0 +1,338 @@
+/**
+ * Runs a job graph on one thread in micro-batches.
+ *
+ * One loop iteration: poll up to `batchSize` raw records → decode, take event time, drop
+ * late ones to the dead letters (source stage) → push the batch through the operator
+ * tree (each keyed operator may await one prefetch per batch; everything else is
+ * synchronous) → advance the watermark and processing time, firing due timers → apply
+ * backpressure (await sinks that are over their bound before polling again) → checkpoint
+ * when due. Control signals (checkpoint ticks, SIGINT/SIGTERM, stop()) arrive through
+ * rxjs on the control plane (control-plane.ts) and are acted on between batches.
+ *
+ * @example
+ * const executor = new Executor(graph, { dataDir, deadLetterSink, clock })
+ * const result = await executor.run()
+ */
+import { join } from 'node:path'
+import { EventLoopTurns, type Clock } from '../base/clock.ts'
+import type { DeadLetter, Sink, SourceBatch } from './connector.ts'
+import type { OutputTag } from './elements.ts'
+import type { GraphVertex, JobGraph } from './job-graph.ts'
+import { RecordBatch } from './record-batch.ts'
+import type { OperatorRuntime, SideOutputs, SinkOperator } from './operator.ts'
+import type { JobMetrics, JobResult, OperatorCounts } from './run-options.ts'
+import { MAX_WATERMARK, MIN_WATERMARK } from '../base/ids.ts'
+import { WatermarkTracker } from './watermarks.ts'
+import { CheckpointStorage } from './checkpoint/storage.ts'
+import { CheckpointCoordinator } from './checkpoint/coordinator.ts'
+import { DataDirLock } from './checkpoint/data-dir-lock.ts'
+import { ControlPlane } from './control-plane.ts'
+import type { KeyedStateBackend } from '../state/types.ts'
+
+export interface ExecutorOptions {
+  readonly dataDir: string
+  readonly deadLetterSink: Sink<DeadLetter>
+  readonly backend: KeyedStateBackend
+  readonly clock: Clock
+  readonly batchSize: number
+  readonly checkpointIntervalMs: number
+  readonly retainCheckpoints: number
+  readonly restoreFrom?: number
+  readonly sideInputDir: string
+  readonly handleSignals: boolean
+}
+
+interface VertexRuntime {
+  readonly vertex: GraphVertex
+  readonly out: RecordBatch
+  readonly timerOut: RecordBatch
+  readonly side: SideOutputs
+  readonly sideBatches: Map<string, RecordBatch>
+  readonly children: VertexRuntime[]
+  readonly sideChildren: Map<string, VertexRuntime[]>
+  /** This operator's entry in the job's metrics. */
+  readonly counts: OperatorCounts
+}
+
+export class Executor {
+  readonly metrics: JobMetrics = {
+    recordsIn: 0,
+    deadLetters: 0,
+    lateRecords: 0,
+    filtered: 0,
+    checkpoints: 0,
+    lastCheckpointId: null,
+    restoredFrom: null,
+    watermark: MIN_WATERMARK,
+    operators: {},
+    counters: {},
+  }
+  private readonly control: ControlPlane
+  private readonly tracker: WatermarkTracker
+  private readonly roots: VertexRuntime[]
+  private readonly all: VertexRuntime[] = []
+  private readonly sinks: Sink<unknown>[]
+  private readonly input = new RecordBatch()
+  private readonly turns = new EventLoopTurns()
+  private readonly coordinator: CheckpointCoordinator
+  private watermark = MIN_WATERMARK
+  private readonly allowedLateness: number
+  private checkpointWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void; reason: string }> = []
+
+  constructor(
+    private readonly graph: JobGraph,
+    private readonly options: ExecutorOptions,
+  ) {
+    const wm = graph.source.spec.watermark ?? {}
+    this.tracker = new WatermarkTracker({ maxOutOfOrdernessMs: wm.maxOutOfOrdernessMs ?? 2_000, idleTimeoutMs: wm.idleTimeoutMs ?? 10_000 })
+    this.allowedLateness = wm.allowedLatenessMs ?? 0
+    this.roots = graph.roots.map((v) => this.prepareVertex(v))
+    this.sinks = [...new Set([...this.all.filter((v) => v.vertex.operator.kind === 'sink').map((v) => (v.vertex.operator as SinkOperator).sink), options.deadLetterSink as Sink<unknown>])]
+    this.control = new ControlPlane(options.clock, options.checkpointIntervalMs, options.handleSignals)
+    this.coordinator = new CheckpointCoordinator({
+      job: graph.name,
+      storage: new CheckpointStorage(join(options.dataDir, 'checkpoints')),
+      backend: options.backend,
+      source: graph.source.connector,
+      sinks: this.sinks,
+      clock: options.clock,
+      retain: options.retainCheckpoints,
+    })
+  }
+
+  /** Asks the loop to stop at the next batch boundary (after a final checkpoint). */
+  requestStop(): void {
+    this.control.stop('stopped')
+  }
+
+  async run(): Promise<JobResult> {
+    const { clock, backend } = this.options
+    const source = this.graph.source.connector
+    let opened = false
+    const lock = DataDirLock.acquire(this.options.dataDir)
+    try {
+      this.control.watchStops()
+      const restored = await this.coordinator.restore(this.options.restoreFrom)
+      if (restored) {
+        this.tracker.restore(restored.watermark, clock.now())
+        this.watermark = restored.watermark.emitted ?? MIN_WATERMARK
+        this.metrics.lastCheckpointId = restored.id
+        this.metrics.restoredFrom = restored.id
+      }
+      const sinkCtx = { jobName: this.graph.name, clock }
+      for (const sink of this.sinks) await sink.open(sinkCtx)
+      const runtime: OperatorRuntime = {
+        jobName: this.graph.name,
+        clock,
+        state: backend,
+        sideInputDir: this.options.sideInputDir,
+        currentWatermark: () => this.watermark,
+      }
+      for (const v of this.all) await v.vertex.operator.open(runtime)
+      await source.open({
+        jobName: this.graph.name,
+        clock,
+        restoredPositions: restored?.positions ?? null,
+        checkpointNow: (reason) => new Promise<void>((resolve, reject) => this.checkpointWaiters.push({ resolve, reject, reason })),
+      })
+      opened = true
+      this.control.startTicks()
+
+      let reason: JobResult['reason'] = 'stopped'
+      for (;;) {
+        const stop = this.control.stopReason
+        if (stop) {
+          reason = stop
+          await this.checkpoint(`final (${stop})`)
+          break
+        }
+        const batch = await source.poll(this.options.batchSize)
+        this.ingest(batch)
+        if (this.input.length > 0) await this.push(this.roots, this.input)
+        this.input.clear()
+        if (batch.end) {
+          this.tracker.end()
+          await this.advanceTime()
+          await this.checkpoint('end of input')
+          reason = 'end-of-input'
+          break
+        }
+        await this.advanceTime()
+        for (const v of this.all) v.vertex.operator.onBatchBoundary?.()
+        for (const sink of this.sinks) if (sink.backpressured) await sink.drain()
+        const turn = this.turns.ensure()
+        if (turn) await turn
+        if (this.checkpointWaiters.length > 0 || this.control.takeCheckpointDue() || backend.wantsCheckpoint) {
+          await this.checkpoint(this.checkpointWaiters[0]?.reason ?? (backend.wantsCheckpoint ? 'state memory budget' : 'periodic'))
+        }
+      }
+      return { metrics: { ...this.metrics }, reason }
+    } finally {
+      this.control.close()
+      if (opened) await source.close().catch(() => undefined)
+      for (const v of this.all) await v.vertex.operator.close?.().catch(() => undefined)
+      for (const sink of this.sinks) await sink.close().catch(() => undefined)
+      await backend.close().catch(() => undefined)
+      lock.release()
+    }
+  }
+
+  private async checkpoint(reason: string): Promise<void> {
+    const waiters = this.checkpointWaiters
+    this.checkpointWaiters = []
+    try {
+      const id = await this.coordinator.checkpoint(reason, this.tracker.snapshot())
+      this.metrics.checkpoints++
+      this.metrics.lastCheckpointId = id
+      for (const w of waiters) w.resolve()
+    } catch (err) {
+      for (const w of waiters) w.reject(err)
+      throw err
+    }
+  }
+
+  /** Source stage: decode, event time, lateness, watermark bookkeeping. */
+  private ingest(batch: SourceBatch<unknown>): void {
+    const { spec, connector } = this.graph.source
+    const now = this.options.clock.now()
+    if (batch.partitions) {
+      this.tracker.retain(batch.partitions)
+      for (const p of batch.partitions) this.tracker.track(p, now)
+    }
+    const records = batch.records
+    const lateBound = this.watermark - this.allowedLateness
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i]!
+      this.metrics.recordsIn++
+      let event: unknown
+      try {
+        event = spec.decode(rec.value)
+      } catch (err) {
+        this.deadLetter({ reason: `cannot decode: ${(err as Error).message}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: rawForLetter(rec.value), eventTime: null })
+        continue
+      }
+      let ts: number
+      try {
+        ts = spec.eventTime(event)
+      } catch {
+        ts = Number.NaN
+      }
+      if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+        this.deadLetter({ reason: `missing or invalid event time${spec.eventTimeField ? ` field "${spec.eventTimeField}"` : ''}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: null })
+        continue
+      }
+      if (ts <= lateBound) {
+        this.metrics.lateRecords++
+        this.deadLetter({ reason: `late: event time ${ts} is at or behind the watermark ${this.watermark} (allowed lateness ${this.allowedLateness} ms)`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: ts })
+        continue
+      }
+      this.tracker.observe(rec.partition, ts, now)
+      this.input.push(event, ts)
+    }
+  }
+
+  private deadLetter(letter: DeadLetter): void {
+    this.metrics.deadLetters++
+    this.options.deadLetterSink.write(letter, letter.eventTime ?? this.options.clock.now())
+  }
+
+  /** Pushes a batch through vertices and, recursively, everything downstream of them. */
+  private async push(vertices: readonly VertexRuntime[], input: RecordBatch): Promise<void> {
+    for (const v of vertices) {
+      const op = v.vertex.operator
+      const pending = op.prepareBatch?.(input)
+      if (pending) await pending
+      v.out.clear()
+      op.processBatch(input, v.out, v.side)
+      this.count(v, input.length, v.out.length)
+      if (v.out.length > 0 && v.children.length > 0) await this.push(v.children, v.out)
+      await this.pushSideOutputs(v)
+    }
+  }
+
+  private async pushSideOutputs(v: VertexRuntime): Promise<void> {
+    for (const [tag, batch] of v.sideBatches) {
+      if (batch.length === 0) continue
+      const consumers = v.sideChildren.get(tag)
+      if (consumers && consumers.length > 0) {
+        await this.push(consumers, batch)
+      } else {
+        // Never drop silently: an unconsumed side output becomes dead letters.
+        for (let i = 0; i < batch.length; i++) this.deadLetter({ reason: `side output "${tag}" of ${v.vertex.operator.id} has no consumer`, operator: v.vertex.operator.id, source: null, value: batch.values[i], eventTime: batch.timestamps[i]! })
+      }
+      batch.clear()
+    }
+  }
+
+  /** Advances event time and processing time through the tree, firing due timers in order. */
+  private async advanceTime(): Promise<void> {
+    const now = this.options.clock.now()
+    const wm = this.tracker.current(now)
+    this.watermark = wm
+    this.metrics.watermark = wm === MAX_WATERMARK ? this.metrics.watermark : wm
+    await this.fireTimers(this.roots, wm, now)
+  }
+
+  private async fireTimers(vertices: readonly VertexRuntime[], wm: number, now: number): Promise<void> {
+    for (const v of vertices) {
+      const op = v.vertex.operator
+      if (op.advanceTime) {
+        // One bounded chunk of due timers at a time, each pushed downstream before the next.
+        do {
+          const pending = op.prepareTime?.(wm, now) ?? null
+          if (pending) await pending
+          v.timerOut.clear()
+          op.advanceTime(wm, now, v.timerOut, v.side)
+          this.count(v, 0, v.timerOut.length)
+          if (v.timerOut.length > 0 && v.children.length > 0) await this.push(v.children, v.timerOut)
+          await this.pushSideOutputs(v)
+          for (const sink of this.sinks) if (sink.backpressured) await sink.drain()
+          // Between chunks every operator is quiescent: a checkpoint here is consistent.
+          if (this.options.backend.wantsCheckpoint) await this.checkpoint('state memory budget')
+        } while (op.hasDueTimers?.(wm, now))
+      }
+      await this.fireTimers(v.children, wm, now)
+      for (const children of v.sideChildren.values()) await this.fireTimers(children, wm, now)
+    }
+  }
+
+  private count(v: VertexRuntime, recordsIn: number, recordsOut: number): void {
+    v.counts.recordsIn += recordsIn
+    v.counts.recordsOut += recordsOut
+    const op = v.vertex.operator
+    if (op.kind === 'filter') this.metrics.filtered += recordsIn - recordsOut
+    op.reportCounters?.(this.metrics.counters)
+  }
+
+  private prepareVertex(vertex: GraphVertex): VertexRuntime {
+    const sideBatches = new Map<string, RecordBatch>()
+    const side: SideOutputs = {
+      emit: <T>(tag: OutputTag<T>, value: T, timestamp: number) => {
+        let b = sideBatches.get(tag.id)
+        if (!b) sideBatches.set(tag.id, (b = new RecordBatch()))
+        b.push(value, timestamp)
+      },
+      deadLetter: (letter) => this.deadLetter(letter),
+    }
+    const rt: VertexRuntime = {
+      vertex,
+      out: new RecordBatch(),
+      timerOut: new RecordBatch(),
+      side,
+      sideBatches,
+      children: [],
+      sideChildren: new Map(),
+      counts: (this.metrics.operators[vertex.operator.id] = { recordsIn: 0, recordsOut: 0 }),
+    }
+    this.all.push(rt)
+    for (const c of vertex.children) rt.children.push(this.prepareVertex(c))
+    for (const [tag, list] of vertex.sideChildren) rt.sideChildren.set(tag, list.map((c) => this.prepareVertex(c)))
+    return rt
+  }
+}
+
+/** Raw values in dead letters: text as is, bytes as base64. */
+function rawForLetter(raw: unknown): unknown {
+  if (raw instanceof Uint8Array) return { base64: Buffer.from(raw).toString('base64') }
+  return raw
+}
