@@ -4,8 +4,12 @@
  *   1. flush every sink            (everything emitted so far is durable downstream)
  *   2. snapshot state and timers   (timers are keyed state; written by key group)
  *   3. read source positions       (the next record to read per partition)
- *   4. mark complete               (atomic metadata write; before it, the checkpoint does not exist)
+ *   4. mark complete               (atomic metadata write with the checksum of every state file;
+ *                                   before it, the checkpoint does not exist)
  *   then: tell the state backend and the source it completed, and prune old checkpoints.
+ *
+ * A restore takes the newest checkpoint whose metadata is well formed and whose files match
+ * their checksums; a damaged one is named on stderr and the previous one is used instead.
  *
  * Checkpoints are taken between micro-batches, when every operator is quiescent, so no
  * barrier alignment is needed inside one process.
@@ -21,6 +25,7 @@ import { ConfigError } from '../../base/errors.ts'
 import { checkpointId, type CheckpointId } from '../../base/ids.ts'
 import type { WatermarkSnapshot } from '../watermarks.ts'
 import type { KeyedStateBackend } from '../../state/types.ts'
+import { FileDigests } from './checksums.ts'
 import type { CheckpointMetadata, CheckpointStorage } from './storage.ts'
 
 export interface CoordinatorOptions {
@@ -32,6 +37,8 @@ export interface CoordinatorOptions {
   readonly clock: Clock
   /** Complete checkpoints kept. */
   readonly retain: number
+  /** Where a note about a damaged checkpoint that was skipped goes. Default: stderr. */
+  readonly warn?: (message: string) => void
 }
 
 export interface RestoredCheckpoint {
@@ -43,8 +50,11 @@ export interface RestoredCheckpoint {
 export class CheckpointCoordinator {
   private nextId: CheckpointId = checkpointId(1)
   lastCompleted: CheckpointId | null = null
+  private readonly digests: FileDigests
 
-  constructor(private readonly options: CoordinatorOptions) {}
+  constructor(private readonly options: CoordinatorOptions) {
+    this.digests = new FileDigests(options.storage.root)
+  }
 
   /**
    * Cleans up after a crash and restores the latest complete checkpoint (or `id`).
@@ -55,25 +65,65 @@ export class CheckpointCoordinator {
     await storage.ensure()
     await storage.removeIncomplete()
     const all = await storage.allIds()
-    let meta: CheckpointMetadata | null
-    if (id !== undefined) {
-      meta = await storage.read(checkpointId(id))
-      if (!meta) throw new ConfigError(`checkpoint ${id} does not exist or is incomplete in ${storage.root}`, 'run without --restore-from to use the latest one')
-    } else {
-      meta = await storage.latestComplete()
-    }
     const maxId = all.length > 0 ? all[all.length - 1]! : 0
     this.nextId = checkpointId(maxId + 1)
+    const meta = id !== undefined ? await this.chosen(checkpointId(id)) : await this.latestIntact(all)
     if (!meta) {
       await backend.clear()
       return null
     }
-    if (meta.sourceId !== this.options.source.id) {
-      throw new ConfigError(`checkpoint ${meta.id} belongs to source "${meta.sourceId}", not "${this.options.source.id}"`, `use another --data-dir or the same source`)
-    }
     await backend.restore(meta.state, storage.root)
     this.lastCompleted = meta.id
     return { id: meta.id, positions: meta.positions, watermark: meta.watermark }
+  }
+
+  /** The checkpoint `--restore-from` names; it must exist and be intact. */
+  private async chosen(id: CheckpointId): Promise<CheckpointMetadata> {
+    const { storage } = this.options
+    const read = await storage.inspect(id)
+    if (read.status === 'incomplete') throw new ConfigError(`checkpoint ${id} does not exist or is incomplete in ${storage.root}`, 'run without --restore-from to use the latest one')
+    const problems = read.status === 'damaged' ? [read.problem] : await this.problemsOf(read.meta)
+    if (read.status === 'damaged' || problems.length > 0) {
+      throw new ConfigError(`checkpoint ${id} is damaged: ${problems[0]}`, 'run without --restore-from to use the newest intact checkpoint')
+    }
+    return read.meta
+  }
+
+  /** The newest intact checkpoint, skipping (and naming) damaged ones; null when there is none at all. */
+  private async latestIntact(ids: readonly CheckpointId[]): Promise<CheckpointMetadata | null> {
+    const { storage } = this.options
+    const warn = this.options.warn ?? ((message: string) => process.stderr.write(`rdg: ${message}\n`))
+    let firstProblem: string | null = null
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const read = await storage.inspect(ids[i]!)
+      if (read.status === 'incomplete') continue
+      const problems = read.status === 'damaged' ? [read.problem] : await this.problemsOf(read.meta)
+      if (read.status === 'complete' && problems.length === 0) return read.meta
+      firstProblem ??= problems[0]!
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''
+      warn(`checkpoint ${ids[i]} is damaged: ${problems[0]}${more}; trying the one before it`)
+    }
+    if (firstProblem !== null) {
+      throw new ConfigError(
+        `no intact checkpoint in ${storage.root}: ${firstProblem}`,
+        `restore the directory from a backup, or move it away to start afresh (state is lost and the source is read from its start)`,
+      )
+    }
+    return null
+  }
+
+  /** Why a well-formed checkpoint cannot be restored here: another job's or source's, or files that fail their checksums. */
+  private async problemsOf(meta: CheckpointMetadata): Promise<string[]> {
+    const { job, source, storage } = this.options
+    if (meta.job !== job) throw new ConfigError(`checkpoint ${meta.id} in ${storage.root} belongs to job "${meta.job}", not "${job}"`, 'use another --data-dir for this job')
+    if (meta.sourceId !== source.id) {
+      throw new ConfigError(`checkpoint ${meta.id} belongs to source "${meta.sourceId}", not "${source.id}"`, `use another --data-dir or the same source`)
+    }
+    if (!meta.files) return [] // written before checksums: nothing to verify against
+    const listed = new Set(Object.keys(meta.files))
+    const unlisted = meta.state.files.filter((f) => !listed.has(f))
+    if (unlisted.length > 0) return unlisted.map((f) => `${f} has no checksum in ${storage.metadataPath(meta.id)}`)
+    return this.digests.verify(meta.files)
   }
 
   async checkpoint(reason: string, watermark: WatermarkSnapshot): Promise<CheckpointId> {
@@ -86,8 +136,9 @@ export class CheckpointCoordinator {
     const state = await backend.snapshot(id, storage.root)
     // 3. source positions
     const positions = source.positions()
-    // 4. mark complete
-    await storage.commit({ id, job, completedAt: clock.now(), reason, state, positions, sourceId: source.id, watermark })
+    // 4. mark complete, with the checksum of every file the state references
+    const files = await this.digests.of(state.files)
+    await storage.commit({ id, job, completedAt: clock.now(), reason, state, positions, sourceId: source.id, watermark, files })
     this.lastCompleted = id
     await backend.notifyCheckpointComplete(id)
     await source.notifyCheckpointComplete?.(id, positions)

@@ -6,7 +6,10 @@
  *   <root>/chk-<id>/_metadata.json written last, atomically (temp file, fsync, rename, fsync dir)
  *
  * A checkpoint is complete exactly when its `_metadata.json` exists; a crash at any earlier
- * point leaves a directory without it, which the next start deletes.
+ * point leaves a directory without it, which the next start deletes. The metadata records
+ * the size and SHA-256 of every file the checkpoint references (checksums.ts); a metadata
+ * file that cannot be parsed or lacks a field is reported as damaged, never taken for an
+ * unfinished checkpoint and deleted.
  *
  * @example
  * const storage = new CheckpointStorage('.rdg/job/checkpoints')
@@ -19,6 +22,7 @@ import type { WatermarkSnapshot } from '../watermarks.ts'
 import type { CheckpointId } from '../../base/ids.ts'
 import { checkpointId } from '../../base/ids.ts'
 import type { StateSnapshotHandle } from '../../state/types.ts'
+import type { FileDigestMap } from './checksums.ts'
 
 export interface CheckpointMetadata {
   readonly id: CheckpointId
@@ -31,7 +35,15 @@ export interface CheckpointMetadata {
   readonly positions: SourcePositions
   readonly sourceId: string
   readonly watermark: WatermarkSnapshot
+  /** Size and SHA-256 of every file in `state.files`; absent in checkpoints written before checksums. */
+  readonly files?: FileDigestMap
 }
+
+/** What a checkpoint directory holds: a complete checkpoint, an unfinished one, or metadata that is damaged. */
+export type CheckpointRead =
+  | { readonly status: 'complete'; readonly meta: CheckpointMetadata }
+  | { readonly status: 'incomplete' }
+  | { readonly status: 'damaged'; readonly problem: string }
 
 const METADATA = '_metadata.json'
 
@@ -61,12 +73,33 @@ export class CheckpointStorage {
       .sort((a, b) => a - b)
   }
 
-  async read(id: CheckpointId): Promise<CheckpointMetadata | null> {
+  metadataPath(id: CheckpointId): string {
+    return join(this.dirOf(id), METADATA)
+  }
+
+  /** Reads a checkpoint's metadata and checks its shape. */
+  async inspect(id: CheckpointId): Promise<CheckpointRead> {
+    const path = this.metadataPath(id)
+    let text: string
     try {
-      return JSON.parse(await readFile(join(this.dirOf(id), METADATA), 'utf8')) as CheckpointMetadata
+      text = await readFile(path, 'utf8')
     } catch {
-      return null
+      return { status: 'incomplete' }
     }
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (err) {
+      return { status: 'damaged', problem: `${path} is not valid JSON (${(err as Error).message})` }
+    }
+    const problem = metadataProblem(value, id)
+    return problem ? { status: 'damaged', problem: `${path} ${problem}` } : { status: 'complete', meta: value as CheckpointMetadata }
+  }
+
+  /** The metadata of a complete, well-formed checkpoint, else null. */
+  async read(id: CheckpointId): Promise<CheckpointMetadata | null> {
+    const r = await this.inspect(id)
+    return r.status === 'complete' ? r.meta : null
   }
 
   /** Complete checkpoints, ascending by id. */
@@ -123,10 +156,10 @@ export class CheckpointStorage {
     }
   }
 
-  /** Deletes directories of checkpoints that never completed (left by a crash). */
+  /** Deletes directories of checkpoints that never completed (left by a crash); damaged ones stay for inspection. */
   async removeIncomplete(): Promise<void> {
     for (const id of await this.allIds()) {
-      if (!(await this.read(id))) await rm(this.dirOf(id), { recursive: true, force: true })
+      if ((await this.inspect(id)).status === 'incomplete') await rm(this.dirOf(id), { recursive: true, force: true })
     }
   }
 }
@@ -158,14 +191,17 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes a file durably (used by state backends for checkpoint files). */
-export async function writeFileDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'w')
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
+/** Why a parsed metadata value is not one this engine wrote for checkpoint `id`, or null when it is. */
+function metadataProblem(value: unknown, id: CheckpointId): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'is not a checkpoint metadata object'
+  const m = value as Record<string, unknown>
+  if (m.id !== id) return `names checkpoint ${JSON.stringify(m.id)}, not ${id}`
+  for (const field of ['job', 'sourceId', 'reason'] as const) if (typeof m[field] !== 'string') return `has no "${field}" string`
+  if (typeof m.completedAt !== 'number') return 'has no "completedAt" time'
+  const state = m.state as Record<string, unknown> | null | undefined
+  if (!state || typeof state !== 'object' || !Array.isArray(state.files) || typeof state.backend !== 'string') return 'has no "state" snapshot handle'
+  if (!m.positions || typeof m.positions !== 'object') return 'has no "positions"'
+  if (!m.watermark || typeof m.watermark !== 'object') return 'has no "watermark"'
+  if (m.files !== undefined && (m.files === null || typeof m.files !== 'object')) return 'has a malformed "files" checksum list'
+  return null
 }
-
