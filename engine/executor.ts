@@ -27,7 +27,11 @@ import { CheckpointStorage } from './checkpoint/storage.ts'
 import { CheckpointCoordinator } from './checkpoint/coordinator.ts'
 import { DataDirLock } from './checkpoint/data-dir-lock.ts'
 import { ControlPlane } from './control-plane.ts'
+import { DeadLetterPolicy, type DeadLetterPolicyOptions } from './dead-letter-policy.ts'
 import type { KeyedStateBackend } from '../state/types.ts'
+
+/** Event times more than this far ahead of processing time are dead letters, unless the job says otherwise. */
+export const DEFAULT_MAX_AHEAD_MS = 60 * 60 * 1_000
 
 export interface ExecutorOptions {
   readonly dataDir: string
@@ -38,6 +42,7 @@ export interface ExecutorOptions {
   readonly checkpointIntervalMs: number
   readonly retainCheckpoints: number
   readonly restoreFrom?: number
+  readonly deadLetterPolicy?: DeadLetterPolicyOptions
   readonly sideInputDir: string
   readonly handleSignals: boolean
 }
@@ -66,6 +71,7 @@ export class Executor {
     watermark: MIN_WATERMARK,
     operators: {},
     counters: {},
+    deadLettersByReason: {},
   }
   private readonly control: ControlPlane
   private readonly tracker: WatermarkTracker
@@ -77,6 +83,8 @@ export class Executor {
   private readonly coordinator: CheckpointCoordinator
   private watermark = MIN_WATERMARK
   private readonly allowedLateness: number
+  private readonly maxAhead: number
+  private readonly deadLetterPolicy: DeadLetterPolicy
   private checkpointWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void; reason: string }> = []
 
   constructor(
@@ -86,8 +94,10 @@ export class Executor {
     const wm = graph.source.spec.watermark ?? {}
     this.tracker = new WatermarkTracker({ maxOutOfOrdernessMs: wm.maxOutOfOrdernessMs ?? 2_000, idleTimeoutMs: wm.idleTimeoutMs ?? 10_000 })
     this.allowedLateness = wm.allowedLatenessMs ?? 0
+    this.maxAhead = wm.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS
+    this.deadLetterPolicy = new DeadLetterPolicy(options.deadLetterPolicy, this.metrics.deadLettersByReason)
     this.roots = graph.roots.map((v) => this.prepareVertex(v))
-    this.sinks = [...new Set([...this.all.filter((v) => v.vertex.operator.kind === 'sink').map((v) => (v.vertex.operator as SinkOperator).sink), options.deadLetterSink as Sink<unknown>])]
+    this.sinks = [...new Set([...this.all.filter((v) => v.vertex.operator.kind === 'sink').map((v) => (v.vertex.operator as SinkOperator).sink), options.deadLetterSink])]
     this.control = new ControlPlane(options.clock, options.checkpointIntervalMs, options.handleSignals)
     this.coordinator = new CheckpointCoordinator({
       job: graph.name,
@@ -150,9 +160,11 @@ export class Executor {
         this.ingest(batch)
         if (this.input.length > 0) await this.push(this.roots, this.input)
         this.input.clear()
+        this.applyDeadLetterPolicy(false)
         if (batch.end) {
           this.tracker.end()
           await this.advanceTime()
+          this.applyDeadLetterPolicy(true)
           await this.checkpoint('end of input')
           reason = 'end-of-input'
           break
@@ -201,6 +213,8 @@ export class Executor {
     }
     const records = batch.records
     const lateBound = this.watermark - this.allowedLateness
+    // An event time far ahead of the clock (a year-3000 typo) would move the watermark there and make every later record late.
+    const aheadBound = now + this.maxAhead
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!
       this.metrics.recordsIn++
@@ -221,6 +235,11 @@ export class Executor {
         this.deadLetter({ reason: `missing or invalid event time${spec.eventTimeField ? ` field "${spec.eventTimeField}"` : ''}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: null })
         continue
       }
+      if (ts <= 0 || ts > aheadBound) {
+        const why = ts <= 0 ? 'is at or before the epoch' : `is more than ${this.maxAhead} ms ahead of processing time ${new Date(now).toISOString()} (watermark.maxAheadMs)`
+        this.deadLetter({ reason: `event time out of bounds: ${ts} ${why}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: null })
+        continue
+      }
       if (ts <= lateBound) {
         this.metrics.lateRecords++
         this.deadLetter({ reason: `late: event time ${ts} is at or behind the watermark ${this.watermark} (allowed lateness ${this.allowedLateness} ms)`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: ts })
@@ -233,7 +252,15 @@ export class Executor {
 
   private deadLetter(letter: DeadLetter): void {
     this.metrics.deadLetters++
+    this.deadLetterPolicy.count(letter)
     this.options.deadLetterSink.write(letter, letter.eventTime ?? this.options.clock.now())
+  }
+
+  /** Ends the run (without a checkpoint, so a rerun with the right job reads the same input) when the policy says so. */
+  private applyDeadLetterPolicy(ended: boolean): void {
+    if (this.metrics.deadLetters === 0) return
+    const stop = this.deadLetterPolicy.verdict(this.metrics.recordsIn, ended)
+    if (stop) throw stop
   }
 
   /** Pushes a batch through vertices and, recursively, everything downstream of them. */

@@ -37,6 +37,7 @@ export function runGraph(graph: JobGraph, options: RunGraphOptions): JobHandle {
     ...(options.checkpoint?.restoreFrom !== undefined ? { restoreFrom: options.checkpoint.restoreFrom } : {}),
     sideInputDir: resolve(options.sideInputDir ?? '.'),
     handleSignals: options.handleSignals ?? false,
+    ...(options.deadLetterPolicy ? { deadLetterPolicy: options.deadLetterPolicy } : {}),
   })
   const done: Promise<JobResult> = executor.run()
   return {

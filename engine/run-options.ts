@@ -9,6 +9,7 @@
  */
 import type { Clock } from '../base/clock.ts'
 import type { DeadLetter, Sink } from './connector.ts'
+import type { DeadLetterPolicyOptions } from './dead-letter-policy.ts'
 
 export interface RunGraphOptions {
   /** Where malformed, late and rejected records go, with their reason. */
@@ -37,6 +38,8 @@ export interface RunGraphOptions {
   readonly clock?: Clock
   /** Stop on SIGINT/SIGTERM with a final checkpoint. Default false (the CLI turns it on). */
   readonly handleSignals?: boolean
+  /** Continue past dead letters (default) or fail at the first; when to stop a run that is nearly all dead letters. */
+  readonly deadLetterPolicy?: DeadLetterPolicyOptions
 }
 
 /** Counters a run keeps; also printed by the CLI. */
@@ -54,6 +57,8 @@ export interface JobMetrics {
   readonly operators: Record<string, OperatorCounts>
   /** Named counters the operators report (`StreamOperator.takeCounters`), summed over the job. */
   readonly counters: Record<string, number>
+  /** Dead letters by the kind of their reason (e.g. "cannot decode", "late", "to-graph failed"). */
+  readonly deadLettersByReason: Record<string, number>
 }
 
 export interface OperatorCounts {

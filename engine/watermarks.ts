@@ -22,6 +22,12 @@ export interface WatermarkSpec {
   readonly idleTimeoutMs?: number
   /** Records this far behind the watermark are still admitted; later ones go to the late side output. Default 0. */
   readonly allowedLatenessMs?: number
+  /**
+   * Records whose event time is more than this far ahead of processing time are dead
+   * letters and never move the watermark (so do event times at or before the epoch).
+   * Default 3 600 000 ms (one hour: producers' clocks drift by seconds, not hours).
+   */
+  readonly maxAheadMs?: number
 }
 
 export interface WatermarkOptions {

@@ -28,7 +28,8 @@ export async function runGolden(job: JobDefinition, input: string, crashAfter?: 
   let deadLetters: string[] = []
   let restoredFrom: number | null = null
   for (let attempt = 0; ; attempt++) {
-    const clock = new ManualClock(0)
+    // Processing time after the generated events (from 2026-01-01): event times must not be far ahead of the clock.
+    const clock = new ManualClock(Date.UTC(2027, 0, 1))
     const dlq = new CollectingSink<DeadLetter>('dlq')
     const sink = new KvGraphSink({ id: 'graph', store, schema: job.graph, onReject: (l) => dlq.write(l, 0), clock })
     const source = new CrashingSource(new JsonLinesFileSource({ path: input }), { clock, tickMs: 10, maxPerPoll: 7, ...(attempt === 0 && crashAfter !== undefined ? { crashAfter } : {}) })

@@ -27,7 +27,8 @@ async function runToMemory(job: JobDefinition, input: string, backend: 'heap' | 
   const dataDir = mkdtempSync(join(tmpdir(), 'rdg-reference-'))
   let deadLetters = 0
   for (let attempt = 0; ; attempt++) {
-    const clock = new ManualClock(0)
+    // Processing time after the generated events (from 2026-01-01): event times must not be far ahead of the clock.
+    const clock = new ManualClock(Date.UTC(2027, 0, 1))
     const dlq = new MemoryDeadLetterSink()
     const source = new CrashingSource(new JsonLinesFileSource({ path: input }), { clock, tickMs: 10, maxPerPoll: 37, ...(attempt === 0 && crashAfter !== undefined ? { crashAfter } : {}) })
     const handle = runJob(job, { source, decode: createDecoder(job.value, 'json'), graphSinks: [graph], deadLetterSink: dlq, dataDir, state: { backend }, checkpoint: { intervalMs: 100 }, batchSize: 37, clock })
