@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { systemClock } from '../base/clock.ts'
 import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../engine/connector.ts'
-import { defineJob, type ValueFormat } from '../graph/job-definition.ts'
+import { defineJob, json } from '../graph/job-definition.ts'
 import { runJob } from '../graph/run-job.ts'
 import { operatorId } from '../base/ids.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
@@ -87,12 +87,12 @@ const deadLetters: Sink<DeadLetter> = {
 async function one(backend: 'heap' | 'rocksdb', events: number, revisit: number, eventsPerMs: number, windowMs: number): Promise<void> {
   const job = defineJob({
     topic: 'bench',
-    value: { format: 'json' } as ValueFormat<Beat>,
+    value: json<Beat>(),
     eventTime: 'ts',
     watermark: { maxOutOfOrdernessMs: 100 },
     filter: (e) => e.position >= 0,
     project: (e) => ({ account: e.account, ts: e.ts, position: e.position }),
-    graph: { nodes: {}, edges: {} },
+    graph: { nodes: { account: { properties: { position: 'number' } } }, edges: {} },
     toGraph: (e, g) => g.node('account', e.account, { position: e.position }),
     dedup: { windowMs },
   })
@@ -120,7 +120,7 @@ async function one(backend: 'heap' | 'rocksdb', events: number, revisit: number,
   })()
   const start = performance.now()
   const result = await runJob(job, {
-    source: new SyntheticSource(events, revisit, eventsPerMs) as Source<unknown>,
+    source: new SyntheticSource(events, revisit, eventsPerMs),
     decode: (raw) => raw as Beat,
     graphSinks: [sink],
     deadLetterSink: deadLetters,

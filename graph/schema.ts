@@ -34,10 +34,29 @@ export interface GraphSchema {
   readonly edges: Readonly<Record<string, EdgeTypeDecl>>
 }
 
-/** Identity helper that keeps literal types and checks the shape. */
-export function defineGraphSchema<S extends GraphSchema>(schema: S): S {
+/** Identity helper that keeps literal types (type names, `from`/`to`, property types) and checks the shape. */
+export function defineGraphSchema<const S extends GraphSchema>(schema: S): S {
   return schema
 }
+
+/** The TypeScript type of a value of a property type: 'timestamp' is epoch milliseconds. */
+export type PropertyValueOf<T extends PropertyType> = T extends 'string' | 'string?' ? string : T extends 'boolean' | 'boolean?' ? boolean : number
+
+type OptionalKeys<D> = { [K in keyof D]-?: D[K] extends `${string}?` ? K : never }[keyof D]
+type RequiredKeys<D> = Exclude<keyof D, OptionalKeys<D>>
+
+/**
+ * The properties object a declaration asks for: required ones of their type, `?` ones
+ * optional (absent, undefined or null). No declared properties means none may be given.
+ */
+export type PropertiesOf<D extends Readonly<Record<string, PropertyType>>> = keyof D extends never
+  ? { readonly [name: string]: never }
+  : { readonly [K in RequiredKeys<D>]: PropertyValueOf<D[K]> } & { readonly [K in OptionalKeys<D>]?: PropertyValueOf<D[K]> | null }
+
+/** Node type names of a schema. */
+export type NodeTypeOf<S extends GraphSchema> = keyof S['nodes'] & string
+/** Edge type names of a schema. */
+export type EdgeTypeOf<S extends GraphSchema> = keyof S['edges'] & string
 
 /** Union of several schemas (e.g. of all jobs); a type declared twice must be declared the same way. */
 export function mergeGraphSchemas(...schemas: readonly GraphSchema[]): GraphSchema {

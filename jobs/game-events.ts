@@ -4,7 +4,7 @@
  * on (based_on) where the game catalogue names one.
  */
 import { defineGraphSchema } from '../graph/schema.ts'
-import { defineJob, type ValueFormat } from '../graph/job-definition.ts'
+import { avro, defineJob } from '../graph/job-definition.ts'
 import { sideInput } from '../operators/side-input.ts'
 
 export interface GameEvent {
@@ -61,7 +61,7 @@ export const gameGraph = defineGraphSchema({
 export default defineJob({
   topic: 'game-events',
   description: 'which games profiles play, on which devices, and the titles they come from',
-  value: { format: 'avro', schema: gameSchema } as ValueFormat<GameEvent>,
+  value: avro<GameEvent>(gameSchema),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 10_000 },
   filter: (e) => e.profileId !== '' && e.gameId !== '',
@@ -82,8 +82,8 @@ export default defineJob({
   },
   graph: gameGraph,
   toGraph: (e, g) => {
-    const profile = { type: 'profile', id: e.profileId }
-    const game = { type: 'game', id: e.gameId }
+    const profile = { type: 'profile', id: e.profileId } as const
+    const game = { type: 'game', id: e.gameId } as const
     g.node('profile', e.profileId, {})
     g.node('device', e.deviceId, { deviceType: e.deviceType })
     g.node('game', e.gameId, e.game ? { name: e.game.name } : {})

@@ -4,7 +4,7 @@
  * connected_via edges.
  */
 import { defineGraphSchema } from '../graph/schema.ts'
-import { defineJob, type ValueFormat } from '../graph/job-definition.ts'
+import { avro, defineJob } from '../graph/job-definition.ts'
 
 export interface LoginEvent {
   eventId: string
@@ -50,14 +50,14 @@ export const loginGraph = defineGraphSchema({
 export default defineJob({
   topic: 'login-events',
   description: 'which devices and networks each account signs in from',
-  value: { format: 'avro', schema: loginSchema } as ValueFormat<LoginEvent>,
+  value: avro<LoginEvent>(loginSchema),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 10_000 },
   filter: (e) => e.success,
   project: (e) => ({ accountId: e.accountId, deviceId: e.deviceId, deviceType: e.deviceType, ip: e.ip, country: e.country, ts: e.ts }),
   graph: loginGraph,
   toGraph: (e, g) => {
-    const device = { type: 'device', id: e.deviceId }
+    const device = { type: 'device', id: e.deviceId } as const
     g.node('account', e.accountId, {})
     g.node('device', e.deviceId, { deviceType: e.deviceType })
     g.node('ip', e.ip, { country: e.country })

@@ -4,7 +4,7 @@
  * started_watching (last watch time and position) and streamed_from edges.
  */
 import { defineGraphSchema } from '../graph/schema.ts'
-import { defineJob, type ValueFormat } from '../graph/job-definition.ts'
+import { avro, defineJob } from '../graph/job-definition.ts'
 import { sideInput } from '../operators/side-input.ts'
 
 export interface PlaybackEvent {
@@ -65,7 +65,7 @@ const NONE = Object.freeze({})
 export default defineJob({
   topic: 'playback-events',
   description: 'what members watch, where, and how far they got',
-  value: { format: 'avro', schema: playbackSchema } as ValueFormat<PlaybackEvent>,
+  value: avro<PlaybackEvent>(playbackSchema),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 2_000, idleTimeoutMs: 10_000 },
   filter: (e) => e.accountId !== '' && e.titleId !== '',
@@ -90,10 +90,10 @@ export default defineJob({
   graph: playbackGraph,
   toGraph: (e, g) => {
     // NONE is shared, not `{}` per call: properties are never mutated downstream
-    const account = { type: 'account', id: e.accountId }
-    const profile = { type: 'profile', id: e.profileId }
-    const device = { type: 'device', id: e.deviceId }
-    const title = { type: 'title', id: e.titleId }
+    const account = { type: 'account', id: e.accountId } as const
+    const profile = { type: 'profile', id: e.profileId } as const
+    const device = { type: 'device', id: e.deviceId } as const
+    const title = { type: 'title', id: e.titleId } as const
     g.node('account', e.accountId, NONE)
     g.node('profile', e.profileId, NONE)
     g.node('device', e.deviceId, { deviceType: e.deviceType })

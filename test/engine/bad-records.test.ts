@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../base/clock.ts'
 import type { DeadLetter } from '../../engine/connector.ts'
 import type { DeadLetterPolicyOptions } from '../../engine/dead-letter-policy.ts'
-import { defineJob } from '../../graph/job-definition.ts'
+import { defineJob, json } from '../../graph/job-definition.ts'
 import { identityOf, type GraphPrimitive } from '../../graph/model.ts'
 import { runJob } from '../../graph/run-job.ts'
 import { CollectingSink } from '../../testing/collecting-sink.ts'
@@ -21,7 +21,7 @@ const NOW = Date.UTC(2026, 11, 1)
 
 const viewJob = defineJob({
   topic: 'views',
-  value: { format: 'json' },
+  value: json<View>(),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000, maxAheadMs: 10 * 60_000 },
   graph: { nodes: { account: { properties: {} } }, edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: {} } } },

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ManualClock } from '../../base/clock.ts'
 import type { DeadLetter } from '../../engine/connector.ts'
 import { CheckpointStorage } from '../../engine/checkpoint/storage.ts'
-import { defineJob } from '../../graph/job-definition.ts'
+import { defineJob, json } from '../../graph/job-definition.ts'
 import { identityOf, type GraphPrimitive } from '../../graph/model.ts'
 import { runJob } from '../../graph/run-job.ts'
 import { CollectingSink } from '../../testing/collecting-sink.ts'
@@ -19,7 +19,7 @@ interface View {
 
 const viewJob = defineJob({
   topic: 'views',
-  value: { format: 'json' },
+  value: json<View>(),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000 },
   graph: { nodes: { account: { properties: {} }, title: { properties: {} } }, edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: {} } } },

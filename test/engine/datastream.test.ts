@@ -14,7 +14,7 @@ import { TestSource } from '../../testing/test-source.ts'
 import { codecs } from '../../state/codecs.ts'
 import { valueState } from '../../state/descriptors.ts'
 import { describeJob } from '../../graph/compile-job.ts'
-import { defineJob, readFieldsOf, type ValueFormat } from '../../graph/job-definition.ts'
+import { defineJob, json, readFieldsOf } from '../../graph/job-definition.ts'
 import { runJob } from '../../graph/run-job.ts'
 import type { Decoder } from '../../engine/connector.ts'
 import type { GraphPrimitive } from '../../graph/model.ts'
@@ -79,10 +79,10 @@ describe('DataStream API', () => {
   it('describes a declarative job as its compiled operators with stable ids', () => {
     const job = defineJob({
       topic: 'logins',
-      value: { format: 'json' } as ValueFormat<{ a: string; ts: number }>,
+      value: json<{ a: string; ts: number }>(),
       eventTime: 'ts',
       filter: (e) => e.a !== '',
-      graph: { nodes: {}, edges: {} },
+      graph: { nodes: { account: { properties: {} } }, edges: {} },
       toGraph: (e, g) => g.node('account', e.a, {}),
     })
     expect(describeJob(job).map((d) => d.id)).toEqual(['source', 'filter', 'to-graph', 'dedup', 'graph-sink'])
@@ -92,10 +92,10 @@ describe('DataStream API', () => {
     type Ev = { a: string; noise: string; ts: number }
     const job = defineJob({
       topic: 'picks',
-      value: { format: 'json' } as ValueFormat<Ev>,
+      value: json<Ev>(),
       eventTime: 'ts',
       project: ['a'],
-      graph: { nodes: {}, edges: {} },
+      graph: { nodes: { account: { properties: { keys: 'string' } } }, edges: {} },
       toGraph: (e, g) => g.node('account', e.a, { keys: Object.keys(e).sort().join(',') }),
     })
     expect(readFieldsOf(job)).toEqual(['a', 'ts'])

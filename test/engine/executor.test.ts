@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../base/clock.ts'
 import type { DeadLetter, Sink } from '../../engine/connector.ts'
-import { defineJob, type ValueFormat } from '../../graph/job-definition.ts'
+import { defineJob, json } from '../../graph/job-definition.ts'
 import { runJob } from '../../graph/run-job.ts'
 import { ABORT, TestSource, type TestElement } from '../../testing/test-source.ts'
 import { CollectingSink } from '../../testing/collecting-sink.ts'
@@ -20,7 +20,7 @@ interface View {
 
 const viewJob = defineJob({
   topic: 'views',
-  value: { format: 'json' } as ValueFormat<View>,
+  value: json<View>(),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000 },
   filter: (e) => e.account !== 'bot',
@@ -188,7 +188,7 @@ describe('executor', () => {
     const { handle } = await run(views(30), { sink })
     await handle.done
     expect(sink.drains).toBeGreaterThan(0)
-    void pressured
+    pressured
   })
 
   for (const backend of ['heap', 'rocksdb'] as const) {

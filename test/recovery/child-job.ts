@@ -8,7 +8,7 @@
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync } from 'node:fs'
 import { systemClock } from '../../base/clock.ts'
 import type { DeadLetter, Sink, Source, SourceBatch, SourceContext } from '../../engine/connector.ts'
-import { defineJob, type ValueFormat } from '../../graph/job-definition.ts'
+import { defineJob, json } from '../../graph/job-definition.ts'
 import { runJob } from '../../graph/run-job.ts'
 import { operatorId } from '../../base/ids.ts'
 import type { GraphPrimitive } from '../../graph/model.ts'
@@ -91,12 +91,15 @@ const noDeadLetters: Sink<DeadLetter> = {
 
 const job = defineJob({
   topic: 'plays',
-  value: { format: 'json' } as ValueFormat<Play>,
+  value: json<Play>(),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 600_000 },
   filter: (e) => e.position % 13 !== 0,
   project: (e) => ({ profile: e.profile, title: e.title, ts: e.ts, position: e.position }),
-  graph: { nodes: {}, edges: {} },
+  graph: {
+    nodes: { profile: { properties: { lastSeen: 'timestamp' } }, title: { properties: { lastSeen: 'timestamp' } } },
+    edges: { started_watching: { from: 'profile', to: 'title', direction: 'out', properties: { position: 'number' } } },
+  },
   toGraph: (e, g) => {
     g.node('profile', e.profile, { lastSeen: e.ts })
     g.node('title', e.title, { lastSeen: e.ts })
@@ -106,7 +109,7 @@ const job = defineJob({
 })
 
 const handle = runJob(job, {
-  source: new SeededSource() as Source<unknown>,
+  source: new SeededSource(),
   decode: (raw) => raw as Play,
   graphSinks: [new FileSink()],
   deadLetterSink: noDeadLetters,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createDecoder } from '../../../connectors/avro/decoder.ts'
 import { internedStrings } from '../../../connectors/avro/interned-strings.ts'
 import { projectedReader } from '../../../connectors/avro/reader-projection.ts'
-import type { ValueFormat } from '../../../graph/job-definition.ts'
+import { avro as avroFormat } from '../../../graph/job-definition.ts'
 
 const schema = {
   type: 'record',
@@ -19,7 +19,7 @@ const schema = {
 }
 const type = avro.Type.forSchema(schema as avro.Schema)
 const event = { eventId: 'e1', accountId: 'a1', action: 'stop', tags: ['x', 'y'], ts: 7, again: 'start' }
-const format = { format: 'avro', schema } as ValueFormat<typeof event>
+const format = avroFormat<typeof event>(schema)
 
 describe('Avro decoding with a projection pushed down', () => {
   it('yields just the kept fields, skipping strings, enums and arrays in between', () => {

@@ -5,7 +5,7 @@ import avro from 'avsc'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../../base/clock.ts'
 import { ConfigError } from '../../../base/errors.ts'
-import type { ValueFormat } from '../../../graph/job-definition.ts'
+import { avro as avroFormat, json } from '../../../graph/job-definition.ts'
 import { SchemaDirectory } from '../../../connectors/avro/schema-directory.ts'
 import { createValueDecoder } from '../../../connectors/avro/value-decoder.ts'
 import { createAvroEncoder, createValueEncoder } from '../../../connectors/avro/value-encoder.ts'
@@ -41,7 +41,7 @@ const v2 = {
 }
 /** Not readable as v1: `ts` became a string. */
 const broken = { ...v1, fields: [{ name: 'accountId', type: 'string' }, { name: 'ts', type: 'string' }] }
-const format = { format: 'avro', schema: v1 } as ValueFormat<Login>
+const format = avroFormat<Login>(v1)
 const rec = (value: unknown) => ({ value })
 
 let base: string
@@ -162,12 +162,12 @@ describe('schema registry over HTTP (test registry: our own fake of the Confluen
     const producerV2 = await createAvroEncoder<{ accountId: string; ts: number; country: string }>(v2, { topic: 'reg-logins', registryUrl: registry.url })
     expect(producerV2.schemaId).not.toBe(producerV1.schemaId)
     const decode = await createValueDecoder(format, { registryUrl: registry.url })
-    const batch = Array.from({ length: 50 }, (_, i) => rec((i % 2 ? producerV2 : producerV1).encode({ accountId: `a${i}`, ts: i, ip: 'i', country: 'c' } as never)))
+    const batch = Array.from({ length: 50 }, (_, i) => rec((i % 2 ? producerV2 : producerV1).encode({ accountId: `a${i}`, ts: i, ip: 'i', country: 'c' })))
     registry.requests.length = 0
     await decode.prepare(batch)
     expect(decode.prepare(batch)).toBeNull()
     expect(registry.requests.filter((r) => r.startsWith('GET /schemas/ids/')).sort()).toEqual([`GET /schemas/ids/${producerV1.schemaId}`, `GET /schemas/ids/${producerV2.schemaId}`])
-    expect(batch.map((r) => (decode(r.value) as Login).ip)).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? '0.0.0.0' : 'i')))
+    expect(batch.map((r) => (decode(r.value)).ip)).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? '0.0.0.0' : 'i')))
   })
 
   it('refuses an incompatible schema with a one-line error', async () => {
@@ -178,7 +178,7 @@ describe('schema registry over HTTP (test registry: our own fake of the Confluen
   it('waits out a registry that is down instead of dead-lettering, and knows a missing id', async () => {
     const producer = await createAvroEncoder<{ accountId: string; ts: number; country: string }>({ ...v2, name: 'Login2' }, { topic: 'reg-down', registryUrl: registry.url })
     const warnings: string[] = []
-    const decode = await createValueDecoder({ format: 'avro', schema: { ...v2, name: 'Login2' } } as ValueFormat<unknown>, { registryUrl: registry.url, warn: (m) => warnings.push(m) })
+    const decode = await createValueDecoder(avroFormat<unknown>({ ...v2, name: 'Login2' }), { registryUrl: registry.url, warn: (m) => warnings.push(m) })
     const value = producer.encode({ accountId: 'a', ts: 1, country: 'NL' })
     registry.failNext(5) // more than the client's own retries
     await decode.prepare([rec(value)])
@@ -198,7 +198,7 @@ describe('schema registry over HTTP (test registry: our own fake of the Confluen
 
 describe('JSON values', () => {
   it('decodes objects and explains everything else', async () => {
-    const decode = await createValueDecoder({ format: 'json' } as ValueFormat<{ a: number }>)
+    const decode = await createValueDecoder(json<{ a: number }>())
     expect(decode.prepare([rec('x')])).toBeNull()
     expect(decode(Buffer.from('{"a":1}'))).toEqual({ a: 1 })
     expect(() => decode(Buffer.from('{"a":'))).toThrow(/invalid JSON/)

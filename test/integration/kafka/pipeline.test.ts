@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import type { DeadLetter } from '../../../engine/connector.ts'
-import type { ValueFormat } from '../../../graph/job-definition.ts'
+import { avro } from '../../../graph/job-definition.ts'
 import { runJob } from '../../../graph/run-job.ts'
 import { CollectingSink } from '../../../testing/collecting-sink.ts'
 import type { GraphPrimitive } from '../../../graph/model.ts'
@@ -55,7 +55,7 @@ describe('playback job from Kafka (real broker)', () => {
     values.push(v1.encode(sentinelAfter(events)))
     await produce(brokers, topic, values.map((value) => ({ value })))
 
-    const decode = await createValueDecoder(playbackJob.value as ValueFormat<PlaybackEvent>, { schemaDir })
+    const decode = await createValueDecoder(playbackJob.value, { schemaDir })
     const collected = new CollectingSink<GraphPrimitive>('collected')
     const kafkaGraph = createKafkaGraphSink({ brokers, graph: playbackJob.graph, topicPrefix: prefix, schemaDir, createTopics: { partitions: 2 }, logLevel: 'nothing' })
     const dlq = createKafkaDeadLetterSink({ brokers, sourceTopic: topic, createTopic: true, logLevel: 'nothing' })
@@ -84,8 +84,8 @@ describe('playback job from Kafka (real broker)', () => {
       const t = p.kind === 'node' ? topics.nodes.get(p.type)! : topics.edges.get(p.type)!
       perTopic.set(t, (perTopic.get(t) ?? 0) + 1)
     }
-    const decodeNode = await createValueDecoder({ format: 'avro', schema: graphNodeSchema } as ValueFormat<GraphPrimitive>, { schemaDir })
-    const decodeEdge = await createValueDecoder({ format: 'avro', schema: graphEdgeSchema } as ValueFormat<GraphPrimitive>, { schemaDir })
+    const decodeNode = await createValueDecoder(avro<GraphPrimitive>(graphNodeSchema), { schemaDir })
+    const decodeEdge = await createValueDecoder(avro<GraphPrimitive>(graphEdgeSchema), { schemaDir })
     const published: GraphPrimitive[] = []
     for (const [t, count] of perTopic) {
       const messages = await readTopic(brokers, t, count)

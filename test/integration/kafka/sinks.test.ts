@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../../base/clock.ts'
 import type { DeadLetter } from '../../../engine/connector.ts'
 import { ConfigError } from '../../../base/errors.ts'
-import type { ValueFormat } from '../../../graph/job-definition.ts'
+import { avro } from '../../../graph/job-definition.ts'
 import { identityOf, type GraphPrimitive } from '../../../graph/model.ts'
 import { defineGraphSchema } from '../../../graph/schema.ts'
 import { createValueDecoder } from '../../../connectors/avro/value-decoder.ts'
@@ -51,8 +51,8 @@ describe('Kafka graph sink against a real broker', () => {
     expect(s.written).toBe(4)
     expect(rejects.map((l) => l.reason)).toEqual([expect.stringMatching(/^rejected by graph schema: .*planet/)])
 
-    const decodeNode = await createValueDecoder({ format: 'avro', schema: graphNodeSchema } as ValueFormat<GraphPrimitive>, { schemaDir })
-    const decodeEdge = await createValueDecoder({ format: 'avro', schema: graphEdgeSchema } as ValueFormat<GraphPrimitive>, { schemaDir })
+    const decodeNode = await createValueDecoder(avro<GraphPrimitive>(graphNodeSchema), { schemaDir })
+    const decodeEdge = await createValueDecoder(avro<GraphPrimitive>(graphEdgeSchema), { schemaDir })
     const accounts = await readTopic(brokers, `${prefix}.node.account`, 2)
     const edges = await readTopic(brokers, `${prefix}.edge.has_profile`, 1)
     const profiles = await readTopic(brokers, `${prefix}.node.profile`, 1)
