@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { ConfigError } from '../base/errors.ts'
+import { checkCommand } from './commands/check.ts'
 import { demoCommand } from './commands/demo.ts'
 import { describeCommand } from './commands/describe.ts'
 import { listCommand } from './commands/list.ts'
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(listCommand)
     .command(describeCommand)
     .command(runCommand as never)
+    .command(checkCommand)
     .command(demoCommand as never)
     .command(queryCommand)
     .command(produceCommand as never)

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { ConfigError } from '../../base/errors.ts'
+import { validateJobSemantics } from '../../graph/job-lint.ts'
 import { resolveJob } from '../../jobs/registry.ts'
 import { sourceFromFlags } from '../job-io.ts'
 import { fmt } from '../output.ts'
@@ -59,6 +60,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const v = args['checkpoint-interval']
     if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`--checkpoint-interval must be a positive number, got ${String(v)}`)
     const job = await resolveJob(args.topic)
+    // before any input is read: a job whose fields or types are wrong would only make dead letters
+    validateJobSemantics(job, args.topic)
     const source = sourceFromFlags(args)
     const store = await openGraphStore(args.store)
     // an in-memory store starts empty every time, so the job must too: resuming from an
