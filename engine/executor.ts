@@ -43,6 +43,8 @@ export interface ExecutorOptions {
   readonly retainCheckpoints: number
   readonly restoreFrom?: number
   readonly deadLetterPolicy?: DeadLetterPolicyOptions
+  /** How long a stop may take (final checkpoint included) before the run gives up on it. Default 30 000 ms. */
+  readonly stopTimeoutMs?: number
   readonly sideInputDir: string
   readonly handleSignals: boolean
 }
@@ -98,7 +100,7 @@ export class Executor {
     this.deadLetterPolicy = new DeadLetterPolicy(options.deadLetterPolicy, this.metrics.deadLettersByReason)
     this.roots = graph.roots.map((v) => this.prepareVertex(v))
     this.sinks = [...new Set([...this.all.filter((v) => v.vertex.operator.kind === 'sink').map((v) => (v.vertex.operator as SinkOperator).sink), options.deadLetterSink])]
-    this.control = new ControlPlane(options.clock, options.checkpointIntervalMs, options.handleSignals)
+    this.control = new ControlPlane(options.clock, options.checkpointIntervalMs, options.handleSignals, options.stopTimeoutMs)
     this.coordinator = new CheckpointCoordinator({
       job: graph.name,
       storage: new CheckpointStorage(join(options.dataDir, 'checkpoints')),
@@ -147,51 +149,70 @@ export class Executor {
       })
       opened = true
       this.control.startTicks()
-
-      let reason: JobResult['reason'] = 'stopped'
-      for (;;) {
-        const stop = this.control.stopReason
-        if (stop) {
-          reason = stop
-          await this.checkpoint(`final (${stop})`)
-          break
-        }
-        const batch = await source.poll(this.options.batchSize)
-        this.ingest(batch)
-        if (this.input.length > 0) await this.push(this.roots, this.input)
-        this.input.clear()
-        this.applyDeadLetterPolicy(false)
-        if (batch.end) {
-          this.tracker.end()
-          await this.advanceTime()
-          this.applyDeadLetterPolicy(true)
-          await this.checkpoint('end of input')
-          reason = 'end-of-input'
-          break
-        }
-        await this.advanceTime()
-        for (const v of this.all) v.vertex.operator.onBatchBoundary?.()
-        for (const sink of this.sinks) if (sink.backpressured) await sink.drain()
-        const turn = this.turns.ensure()
-        if (turn) await turn
-        if (this.checkpointWaiters.length > 0 || this.control.takeCheckpointDue() || backend.wantsCheckpoint) {
-          await this.checkpoint(this.checkpointWaiters[0]?.reason ?? (backend.wantsCheckpoint ? 'state memory budget' : 'periodic'))
-        }
-      }
+      // A stop must end the run in bounded time, even while a sink or the source never answers.
+      const loop = this.loop()
+      loop.catch(() => undefined) // if the stop deadline wins the race, the loop's late failure is moot
+      const reason = await Promise.race([loop, this.control.overdue])
       return { metrics: { ...this.metrics }, reason }
     } finally {
       this.control.close()
-      if (opened) await source.close().catch(() => undefined)
-      for (const v of this.all) await v.vertex.operator.close?.().catch(() => undefined)
-      for (const sink of this.sinks) await sink.close().catch(() => undefined)
-      await backend.close().catch(() => undefined)
+      // Each close is bounded too: a stuck connector must not keep a stopped run alive.
+      const { clock: c } = this.options
+      if (opened) await settleWithin(source.close(), CLOSE_TIMEOUT_MS, c)
+      for (const v of this.all) await settleWithin(v.vertex.operator.close?.(), CLOSE_TIMEOUT_MS, c)
+      for (const sink of this.sinks) await settleWithin(sink.close(), CLOSE_TIMEOUT_MS, c)
+      await settleWithin(backend.close(), CLOSE_TIMEOUT_MS, c)
       lock.release()
+    }
+  }
+
+  /** The data loop: batches until the input ends or a stop is requested; returns why it ended. */
+  private async loop(): Promise<JobResult['reason']> {
+    const { backend } = this.options
+    const source = this.graph.source.connector
+    for (;;) {
+      const stop = this.control.stopReason
+      if (stop) {
+        await this.checkpoint(`final (${stop})`)
+        return stop
+      }
+      this.control.activity = 'reading from the source'
+      const batch = await source.poll(this.options.batchSize)
+      this.control.activity = 'processing a batch'
+      this.ingest(batch)
+      if (this.input.length > 0) await this.push(this.roots, this.input)
+      this.input.clear()
+      this.applyDeadLetterPolicy(false)
+      if (batch.end) {
+        this.tracker.end()
+        await this.advanceTime()
+        this.applyDeadLetterPolicy(true)
+        await this.checkpoint('end of input')
+        return 'end-of-input'
+      }
+      await this.advanceTime()
+      for (const v of this.all) v.vertex.operator.onBatchBoundary?.()
+      await this.drainBackpressured()
+      const turn = this.turns.ensure()
+      if (turn) await turn
+      if (this.checkpointWaiters.length > 0 || this.control.takeCheckpointDue() || backend.wantsCheckpoint) {
+        await this.checkpoint(this.checkpointWaiters[0]?.reason ?? (backend.wantsCheckpoint ? 'state memory budget' : 'periodic'))
+      }
+    }
+  }
+
+  private async drainBackpressured(): Promise<void> {
+    for (const sink of this.sinks) {
+      if (!sink.backpressured) continue
+      this.control.activity = `waiting for sink ${sink.id} to take writes (backpressure)`
+      await sink.drain()
     }
   }
 
   private async checkpoint(reason: string): Promise<void> {
     const waiters = this.checkpointWaiters
     this.checkpointWaiters = []
+    this.control.activity = `taking a checkpoint (${reason}): flushing sinks and writing state`
     try {
       const id = await this.coordinator.checkpoint(reason, this.tracker.snapshot())
       this.metrics.checkpoints++
@@ -356,6 +377,17 @@ export class Executor {
     for (const [tag, list] of vertex.sideChildren) rt.sideChildren.set(tag, list.map((c) => this.prepareVertex(c)))
     return rt
   }
+}
+
+const CLOSE_TIMEOUT_MS = 5_000
+
+/** Waits for `work` to settle (either way), at most `ms`. */
+async function settleWithin(work: Promise<unknown> | undefined, ms: number, clock: Clock): Promise<void> {
+  if (!work) return
+  let cancel: (() => void) | null = null
+  const timeout = new Promise<void>((resolve) => (cancel = clock.schedule(ms, resolve)))
+  await Promise.race([work.then(() => undefined, () => undefined), timeout])
+  ;(cancel as (() => void) | null)?.()
 }
 
 /** Raw values in dead letters: text as is, bytes as base64. */

@@ -38,6 +38,7 @@ export function runGraph(graph: JobGraph, options: RunGraphOptions): JobHandle {
     sideInputDir: resolve(options.sideInputDir ?? '.'),
     handleSignals: options.handleSignals ?? false,
     ...(options.deadLetterPolicy ? { deadLetterPolicy: options.deadLetterPolicy } : {}),
+    ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
   })
   const done: Promise<JobResult> = executor.run()
   return {

@@ -38,6 +38,12 @@ export interface RunGraphOptions {
   readonly clock?: Clock
   /** Stop on SIGINT/SIGTERM with a final checkpoint. Default false (the CLI turns it on). */
   readonly handleSignals?: boolean
+  /**
+   * A stop (signal or stop()) ends the run within this time: a final checkpoint that cannot
+   * finish by then (a sink that never takes its writes) is given up, and the run rejects.
+   * Default 30 000 ms.
+   */
+  readonly stopTimeoutMs?: number
   /** Continue past dead letters (default) or fail at the first; when to stop a run that is nearly all dead letters. */
   readonly deadLetterPolicy?: DeadLetterPolicyOptions
 }

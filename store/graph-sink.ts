@@ -8,9 +8,10 @@
  *   `maxInFlight` batches in flight. Concurrent batches are safe because stores are
  *   last-writer-wins by event time.
  * - A failed batch is retried with exponential backoff on the Clock until the store takes
- *   it: nothing is dropped. Only an error marked not retriable (an invalid statement)
- *   stops the sink; `drain`/`flush` then reject so the job fails and restarts from its
- *   last checkpoint instead of losing data.
+ *   it: nothing is dropped. An error marked not retriable (an invalid statement) stops the
+ *   sink at once, and a local disk failure (full, read-only) after `diskAttempts` tries;
+ *   `drain`/`flush` then reject so the job ends with one line and restarts from its last
+ *   checkpoint instead of hanging or losing data.
  * - `backpressured` is true while pending items (buffered + in flight) are at or over
  *   `maxBuffered`; the engine then stops polling and awaits `drain`.
  * - `flush` resolves when everything written so far is durable (called by checkpoints).
@@ -20,7 +21,7 @@
  */
 import { systemClock, type Clock } from '../base/clock.ts'
 import type { DeadLetter, Sink, SinkContext } from '../engine/connector.ts'
-import { RdgError } from '../base/errors.ts'
+import { diskFailure, RdgError } from '../base/errors.ts'
 import { operatorId, type OperatorId } from '../base/ids.ts'
 import { writesFor } from './graph-layout.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
@@ -46,6 +47,8 @@ export interface KvGraphSinkOptions {
   readonly lingerMs?: number
   /** Backoff between attempts of a failed batch: starts at initialMs, doubles up to maxMs. Default 100 ms → 10 s. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number }
+  /** Attempts of a batch that fails on a local disk problem (full, read-only) before the sink gives up. Default 4. */
+  readonly diskAttempts?: number
   /** Called on each failed attempt (logging, metrics). */
   readonly onRetry?: (err: unknown, attempt: number, delayMs: number) => void
 }
@@ -179,8 +182,15 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
         this.written += batch.length
         break
       } catch (err) {
-        if (err instanceof RdgError && !err.retriable) {
-          this.failure = err
+        const disk = diskFailure(err)
+        const fatal =
+          err instanceof RdgError && !err.retriable
+            ? err
+            : disk && attempt >= (this.options.diskAttempts ?? 4)
+              ? new RdgError(`the graph store cannot write: ${disk} (${(err as Error).message.split('\n')[0]})`, false, 'free space on its disk or make it writable, or use another --store; the job resumes from its last checkpoint')
+              : null
+        if (fatal) {
+          this.failure = fatal
           // keep the batch counted as pending: it was not written
           this.buffer.unshift(...batch)
           break

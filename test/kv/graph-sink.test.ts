@@ -187,4 +187,43 @@ describe('KvGraphSink', () => {
     expect(sink.pending).toBe(1)
     await expect(sink.drain()).rejects.toThrow(/Batch too large/)
   })
+
+  it('gives up on a full or read-only disk after a few attempts, with one line that says what to do', async () => {
+    const clock = new ManualClock(0)
+    const store = new ControlledStore(clock)
+    store.failNext = 1_000
+    store.failWith = () => Object.assign(new Error('IO error: No space left on device: While appending to file: 000012.log'), { code: 'LEVEL_IO_ERROR' })
+    const sink = new KvGraphSink({ store, schema, clock, onReject: () => {}, lingerMs: 0, retry: { initialMs: 100, maxMs: 400 } })
+    sink.write(account('a1', 1))
+    let outcome: unknown = null
+    const flushing = sink.flush().catch((err: unknown) => (outcome = err))
+    for (let step = 0; step < 20 && outcome === null; step++) {
+      await settle()
+      clock.advance(100)
+    }
+    await flushing
+    expect(store.calls).toHaveLength(4)
+    expect(outcome).toBeInstanceOf(RdgError)
+    expect((outcome as RdgError).retriable).toBe(false)
+    expect((outcome as RdgError).message).toBe(
+      'the graph store cannot write: no space left on the device (IO error: No space left on device: While appending to file: 000012.log); free space on its disk or make it writable, or use another --store; the job resumes from its last checkpoint',
+    )
+    expect(sink.pending).toBe(1)
+  })
+
+  it('keeps retrying a store that is down (it may come back) instead of giving up', async () => {
+    const clock = new ManualClock(0)
+    const store = new ControlledStore(clock)
+    store.failNext = 30
+    const sink = new KvGraphSink({ store, schema, clock, onReject: () => {}, lingerMs: 0, retry: { initialMs: 100, maxMs: 100 } })
+    sink.write(account('a1', 1))
+    let flushed = false
+    const flushing = sink.flush().then(() => (flushed = true))
+    for (let step = 0; step < 40 && !flushed; step++) {
+      await settle()
+      clock.advance(100)
+    }
+    await flushing
+    expect(store.calls).toHaveLength(31)
+  })
 })
