@@ -16,40 +16,19 @@
  * const store = await RocksDbKvStore.open('.rdg/graph', { namespaces: { 'edge.*': { ttlMs: 30 * 86_400_000 } } })
  * await store.putItems([{ namespace: 'node.account', recordId: 'a1', item: { key: 'props', value: { plan: 'basic' }, eventTime: 1 } }])
  */
-import { mkdir } from 'node:fs/promises'
-import { RocksLevel } from '@nxtedition/rocksdb'
 import { systemClock, type Clock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
+import { nextEntries, rocksDb, type Database } from '../../base/rocksdb.ts'
 import { DEFAULT_PAGE_ITEMS, RecordReads, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
 import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
-const BUF = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 const FORMAT_KEY = Buffer.from('mformat')
 const FORMAT = Buffer.from('rdg-kv-1')
 const SEP = 0x00
 const DELETED = 1
 const EXPIRES = 2
 const CHUNK = 256
-
-/** RocksLevel's synchronous extras (not in abstract-level): a multi-get and an iterator step without a thread-pool hop. */
-interface SyncDb {
-  _getManySync?(keys: Buffer[], options: object): Array<Buffer | undefined | null>
-}
-interface SyncIterator {
-  _nextvSync?(size: number, options: object): { rows: Buffer[]; finished: boolean }
-  nextv(size: number): Promise<Array<[Buffer, Buffer]>>
-}
-
-/** The next entries of an iterator, synchronously when the binding allows (reads of a record are short). */
-async function nextChunk(it: unknown, size: number): Promise<Array<[Buffer, Buffer]>> {
-  const i = it as SyncIterator
-  if (typeof i._nextvSync !== 'function') return i.nextv(size)
-  const { rows } = i._nextvSync(size, {})
-  const out: Array<[Buffer, Buffer]> = []
-  for (let n = 0; n < rows.length; n += 2) out.push([rows[n]!, rows[n + 1]!])
-  return out
-}
 
 /** One item version to write: its row key, where it belongs, the cell. */
 interface CellRow {
@@ -112,7 +91,7 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
   private readonly policy: NamespacePolicy
 
   private constructor(
-    private readonly db: RocksLevel,
+    private readonly db: Database,
     private readonly clock: Clock,
     namespaces: Readonly<Record<string, NamespaceSettings>> | undefined,
     /** Namespaces with at least one record tombstone. */
@@ -124,38 +103,37 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
 
   /** Opens (creating if needed) the store in `path`. */
   static async open(path: string, options: RocksDbKvStoreOptions = {}): Promise<RocksDbKvStore> {
-    await mkdir(path, { recursive: true })
-    const db = new RocksLevel(path, BUF)
+    const db = rocksDb(path)
     try {
       await db.open()
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).syscall === 'mkdir') throw err // the directory could not be made: mkdir's own error (a disk failure keeps its code)
       const msg = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message
       throw new ConfigError(`cannot open the KV store at ${path}: ${msg}`, /lock/i.test(msg) ? 'another process is using it; stop it or use another directory' : 'check the directory')
     }
-    const [format] = (await db.getMany([FORMAT_KEY], BUF)) as Array<Buffer | undefined>
+    const [format] = await db.getMany([FORMAT_KEY])
     if (!format) {
-      const it = db.iterator({ ...BUF, limit: 1 })
+      const it = db.iterator({ limit: 1 })
       const [first] = await it.nextv(1)
       await it.close()
       if (first) {
         await db.close()
         throw new ConfigError(`${path} holds a graph store in an older layout`, 'delete the directory (rdg rebuilds it by replaying) or pass another store directory')
       }
-      await db.put(FORMAT_KEY, FORMAT, BUF)
+      await db.put(FORMAT_KEY, FORMAT)
     } else if (!format.equals(FORMAT)) {
       await db.close()
       throw new ConfigError(`${path} holds a KV store in layout ${format.toString()}, not ${FORMAT.toString()}`, 'use a store directory written by this version')
     }
     const withDeletions = new Set<string>()
-    for await (const key of db.keys({ keyEncoding: 'buffer', gt: MARKERS, lt: above(MARKERS) }) as AsyncIterable<Buffer>) withDeletions.add(key.toString('utf8', 1))
+    for await (const key of db.keys({ gt: MARKERS, lt: above(MARKERS) })) withDeletions.add(key.toString('utf8', 1))
     return new RocksDbKvStore(db, options.clock ?? systemClock, options.namespaces, withDeletions)
   }
 
   /** Point reads of a batch, synchronously when the binding allows. */
   private async getMany(keys: Buffer[]): Promise<Array<Buffer | undefined>> {
-    const db = this.db as unknown as SyncDb
-    if (this.db.status === 'open' && typeof db._getManySync === 'function') return db._getManySync(keys, BUF).map((v) => v ?? undefined)
-    return (await this.db.getMany(keys, BUF)) as Array<Buffer | undefined>
+    if (this.db.readsSync) return this.db.getManySync(keys).map((v) => v ?? undefined)
+    return this.db.getMany(keys)
   }
 
   /** Runs write work one batch at a time (a batch reads stored versions, then writes). */
@@ -229,10 +207,10 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
       batch.put(deletionMarker(namespace), Buffer.alloc(0))
       // The items the tombstone shadows can go now; newer ones stay.
       const prefix = recordPrefix(namespace, recordId)
-      const it = this.db.iterator({ ...BUF, gte: prefix, lt: above(prefix) })
+      const it = this.db.iterator({ gte: prefix, lt: above(prefix) })
       try {
         for (;;) {
-          const entries = await nextChunk(it, CHUNK)
+          const entries = await nextEntries(it, CHUNK)
           if (entries.length === 0) break
           for (const [k, v] of entries) if (decodeCell(v).eventTime <= at) batch.del(k)
         }
@@ -272,10 +250,10 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
       return page.finish(false, token)
     }
 
-    const it = this.db.iterator({ ...BUF, ...bounds(prefix, query, after) })
+    const it = this.db.iterator({ ...bounds(prefix, query, after) })
     try {
       for (;;) {
-        const entries = await nextChunk(it, page.items.length === 0 ? Math.min(CHUNK, (query.limit ?? DEFAULT_PAGE_ITEMS) + 1) : CHUNK)
+        const entries = await nextEntries(it, page.items.length === 0 ? Math.min(CHUNK, (query.limit ?? DEFAULT_PAGE_ITEMS) + 1) : CHUNK)
         if (entries.length === 0) return page.finish(false, token)
         for (const [k, v] of entries) {
           const key = k.toString('utf8', prefix.length)
@@ -298,10 +276,10 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
     const token = (last: ScanRow) => encodeToken({ r: last.recordId, k: last.key })
     const deletedAt = new Map<string, number | null>()
     const now = this.clock.now()
-    const it = this.db.iterator({ ...BUF, ...range, lt: above(prefix) })
+    const it = this.db.iterator({ ...range, lt: above(prefix) })
     try {
       for (;;) {
-        const entries = await nextChunk(it, CHUNK)
+        const entries = await nextEntries(it, CHUNK)
         if (entries.length === 0) return page.finish(false, token)
         const parsed = entries.map(([k, v]) => {
           const sep = k.indexOf(SEP, prefix.length)

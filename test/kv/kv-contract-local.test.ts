@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RocksLevel } from '@nxtedition/rocksdb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
+import { rocksDb } from '../../base/rocksdb.ts'
 import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { RocksDbKvStore } from '../../store/kv/rocksdb-kv.ts'
 import { kvContract } from './kv-contract.ts'
@@ -61,9 +61,9 @@ describe('embedded RocksDB store', () => {
 
   it('refuses a directory written in another layout, and one already open, with a clear line', async () => {
     const path = dir()
-    const old = new RocksLevel(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    const old = rocksDb(path)
     await old.open()
-    await old.put('node.account\u0000a1\u0000props', '{"v":{},"t":1}')
+    await old.put(Buffer.from('node.account\u0000a1\u0000props'), Buffer.from('{"v":{},"t":1}'))
     await old.close()
     await expect(RocksDbKvStore.open(path)).rejects.toThrow(/older layout; delete the directory/)
     const fresh = dir()

@@ -8,13 +8,14 @@ import { codecs } from '../../state/codecs.ts'
 import { valueState } from '../../state/descriptors.ts'
 import { RocksDbStateBackend } from '../../state/rocksdb-backend.ts'
 import { describeBackendContract } from './backend-contract.ts'
+import { levelDb } from './leveldb.ts'
 
 describeBackendContract('rocksdb', ({ clock, keyGroups }) =>
   new RocksDbStateBackend({ clock, path: mkdtempSync(join(tmpdir(), 'rdg-rocks-')), cacheEntries: 16, ...(keyGroups ? { keyGroups } : {}) }),
 )
 
 describeBackendContract('leveldb (classic-level)', ({ clock, keyGroups }) =>
-  new RocksDbStateBackend({ clock, engine: 'leveldb', path: mkdtempSync(join(tmpdir(), 'rdg-level-')), cacheEntries: 16, ...(keyGroups ? { keyGroups } : {}) }),
+  new RocksDbStateBackend({ clock, engine: levelDb, path: mkdtempSync(join(tmpdir(), 'rdg-level-')), cacheEntries: 16, ...(keyGroups ? { keyGroups } : {}) }),
 )
 
 const op = operatorId('op')

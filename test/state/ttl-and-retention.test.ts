@@ -14,6 +14,7 @@ import { valueState } from '../../state/descriptors.ts'
 import { HeapStateBackend } from '../../state/heap-backend.ts'
 import { RocksDbStateBackend } from '../../state/rocksdb-backend.ts'
 import type { KeyedStateBackend, StateSnapshotHandle } from '../../state/types.ts'
+import { levelDb } from './leveldb.ts'
 
 const op = operatorId('op')
 const count = valueState('count', codecs.number())
@@ -34,7 +35,7 @@ afterEach(async () => {
 const factories: Record<string, (clock: ManualClock) => KeyedStateBackend> = {
   heap: (clock) => new HeapStateBackend({ clock }),
   rocksdb: (clock) => new RocksDbStateBackend({ clock, path: tempDir('rdg-ttl-rocks-'), cacheEntries: 16 }),
-  leveldb: (clock) => new RocksDbStateBackend({ clock, path: tempDir('rdg-ttl-level-'), cacheEntries: 16, engine: 'leveldb' }),
+  leveldb: (clock) => new RocksDbStateBackend({ clock, path: tempDir('rdg-ttl-level-'), cacheEntries: 16, engine: levelDb }),
 }
 
 async function load(backend: KeyedStateBackend, keys: string[]): Promise<void> {
