@@ -95,8 +95,15 @@ export class Database {
     await this.level.open()
   }
 
-  close(): Promise<void> {
-    return this.level.close()
+  /** Closes the database; a failure names its cause (RocksDB flushes on close: a full disk shows here). */
+  async close(): Promise<void> {
+    try {
+      await this.level.close()
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause
+      if (cause instanceof Error) throw new Error(`cannot close the database at ${this.path}: ${cause.message}`, { cause })
+      throw err
+    }
   }
 
   /** The value of `key`, undefined when there is none. */

@@ -129,10 +129,12 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
     this.throwIfFailed()
   }
 
+  /** Stops retrying and waits for the writes in flight to settle, so the store is never closed under them. */
   async close(): Promise<void> {
     this.closed = true
     this.cancelLinger?.()
     this.cancelLinger = null
+    while (this.inFlightBatches > 0) await this.progress()
   }
 
   private throwIfFailed(): void {
@@ -177,6 +179,10 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
   private async send(batch: KvWrite[]): Promise<void> {
     let delay = this.retry.initialMs
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1 && this.closed) {
+        this.buffer.unshift(...batch) // closed while backing off: not written, still pending
+        break
+      }
       try {
         await this.options.store.putItems(batch)
         this.written += batch.length
@@ -189,9 +195,9 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
             : disk && attempt >= (this.options.diskAttempts ?? 4)
               ? new RdgError(`the graph store cannot write: ${disk} (${(err as Error).message.split('\n')[0]})`, false, 'free space on its disk or make it writable, or use another --store; the job resumes from its last checkpoint')
               : null
-        if (fatal) {
-          this.failure = fatal
-          // keep the batch counted as pending: it was not written
+        if (fatal || this.closed || this.failure) {
+          // a failed or closed sink stops retrying; the batch stays pending (not written)
+          this.failure ??= fatal
           this.buffer.unshift(...batch)
           break
         }
