@@ -179,8 +179,9 @@ function writeConfig(dir: string, port: number, controllerPort: number, extra: R
 /** Formats the KRaft storage once per data directory (`--ignore-formatted` makes a second call a no-op). */
 async function format(classpath: string, dir: string, props: string): Promise<void> {
   if (existsSync(join(dir, 'data', 'meta.properties'))) return
-  // A Kafka cluster id is a UUID in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString('base64url')
+  // A Kafka cluster id is a UUID in URL-safe base64 without padding; one starting with '-'
+  // (1 in 64) would be read by the tool as an option, so its first character is a letter.
+  const clusterId = randomBytes(16).toString('base64url').replace(/^[-_]/, 'A')
   try {
     await run('java', ['-Xmx256m', '-cp', classpath, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], {
       maxBuffer: 16 << 20,
@@ -260,7 +261,10 @@ export function freePort(avoid: readonly number[] = []): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
       const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => (avoid.includes(port) ? freePort(avoid).then(resolvePort, reject) : resolvePort(port)))
+      server.close(() => {
+        if (avoid.includes(port)) void freePort(avoid).then(resolvePort, reject)
+        else resolvePort(port)
+      })
     })
   })
 }
