@@ -2,12 +2,12 @@
  * Kafka source: a kafkajs consumer in the job's consumer group, feeding a bounded queue
  * that the engine drains with `poll()`.
  *
- * - Positions: the next offset to hand out, per owned partition; they are the source's
- *   checkpointed state. A newly assigned partition starts at (first that exists) the
- *   restored checkpoint position, the group's committed offset (read when the partition
- *   is assigned, so it is the previous owner's latest), or the configured `start`
- *   (earliest, latest, or the first offset at/after a timestamp). It stays paused until
- *   that is decided.
+ * - Positions (partition-positions.ts): the next offset to hand out, per owned partition;
+ *   they are the source's checkpointed state. A newly assigned partition starts at (first
+ *   that exists) the restored checkpoint position, the group's committed offset (read
+ *   when the partition is assigned, so it is the previous owner's latest), or the
+ *   configured `start` (earliest, latest, or the first offset at/after a timestamp). It
+ *   stays paused until that is decided.
  * - Never blocks the consumer loop on the engine: `eachBatch` only appends to the queue
  *   and heartbeats. When the queue holds `maxBufferedRecords`, the topic is paused
  *   (backpressure) and resumed once the engine has drained it to half.
@@ -17,7 +17,7 @@
  *   partitions continue where the queue ended, revoked ones are dropped from the queue
  *   and the positions, and newly assigned ones start as on open.
  * - After each completed checkpoint its positions are committed to the group (in the
- *   background, latest wins), so ordinary lag tools see the job's progress.
+ *   background, latest wins: commit-loop.ts), so ordinary lag tools see the job's progress.
  * - A tombstone (null value) arrives as an empty Buffer (the decoder dead-letters it).
  *
  * @example
@@ -31,8 +31,10 @@ import type { Source, SourceBatch, SourceContext, SourcePositions, SourceRecord 
 import { ConfigError, TransientError } from '../../base/errors.ts'
 import { operatorId, type CheckpointId, type OperatorId } from '../../base/ids.ts'
 import { connectAdmin, createKafkaClient, isRebalancing, parseBrokers, requireTopics, retryRetriable, rootCause, type KafkaLogLevel } from './client.ts'
+import { CommitLoop } from './commit-loop.ts'
+import { PartitionPositions, startOffset, type KafkaStart } from './partition-positions.ts'
 
-export type KafkaStart = 'earliest' | 'latest' | { readonly timestamp: number }
+export type { KafkaStart } from './partition-positions.ts'
 
 export interface KafkaSourceOptions {
   /** Stable operator id; default `kafka-<topic>`. Checkpoints are tied to it. */
@@ -83,20 +85,13 @@ export class KafkaSource implements Source<Buffer> {
   private queue: SourceRecord<Buffer>[] = []
   private head = 0
   private paused = false
-  /** Next offset to hand out, per owned partition (the checkpointed positions). */
-  private readonly delivered = new Map<number, number>()
-  /** Next offset expected from the broker, per owned partition (end of the queue). */
-  private readonly fetchNext = new Map<number, number>()
-  /** Restored checkpoint positions, used the first time a partition is assigned. */
-  private readonly startOffsets = new Map<number, number>()
-  /** Assigned partitions whose start offset is still being looked up (kept paused). */
-  private readonly pending = new Set<number>()
-  private assigned: number[] | null = null
+  /** Which offsets were delivered per partition, what a checkpoint records and a commit sends; the assignment. */
+  private readonly partitionPositions = new PartitionPositions()
   private wake: (() => void) | null = null
   private failure: Error | null = null
   private rebalanceCheckpoint: Promise<void> | null = null
-  private commitPending: Map<number, number> | null = null
-  private commitLoop: Promise<void> | null = null
+  /** Committing is for lag tools only (positions live in the checkpoint): never holds the engine up. */
+  private readonly commits: CommitLoop<ReadonlyMap<number, number>>
   private closed = false
   private readonly warn: (message: string) => void
 
@@ -109,11 +104,16 @@ export class KafkaSource implements Source<Buffer> {
     if (!(this.maxBuffered > 0)) throw new ConfigError(`maxBufferedRecords must be positive, got ${this.maxBuffered}`)
     this.clock = options.clock ?? systemClock
     this.warn = options.warn ?? ((m) => process.stderr.write(`rdg: ${m}\n`))
+    this.commits = new CommitLoop({
+      send: (offsets) => this.consumer!.commitOffsets([...offsets].map(([partition, offset]) => ({ topic: options.topic, partition, offset: String(offset) }))),
+      canSend: () => this.consumer !== null,
+      failed: (err) => this.warn(`could not commit offsets of ${options.topic} to group ${options.groupId} (${rootCause(err)}); the next checkpoint will try again`),
+    })
   }
 
   /** Partitions assigned to this member right now (empty before the first assignment). */
   get partitions(): readonly number[] {
-    return this.assigned ?? []
+    return this.partitionPositions.assigned ?? []
   }
 
   /** Records waiting in the queue. */
@@ -134,7 +134,7 @@ export class KafkaSource implements Source<Buffer> {
     this.kafka = createKafkaClient(client)
     this.admin = await connectAdmin(this.kafka, client)
     await requireTopics(this.admin, [topic], this.brokers)
-    for (const [p, o] of Object.entries(ctx.restoredPositions ?? {})) this.startOffsets.set(Number(p), Number(o))
+    this.partitionPositions.restore(ctx.restoredPositions)
 
     const consumer = this.kafka.consumer({
       groupId,
@@ -184,37 +184,30 @@ export class KafkaSource implements Source<Buffer> {
       this.queue = this.queue.slice(this.head)
       this.head = 0
     }
-    this.advancePositions(records)
+    this.partitionPositions.handedOut(records)
     if (this.paused && this.buffered <= this.maxBuffered / 2) this.resume()
     if (records.length > 0 && this.options.prepareBatch) {
       const pending = this.options.prepareBatch(records)
       if (pending) await pending
     }
-    return this.assigned ? { records, end: false, partitions: this.assigned } : { records, end: false }
+    const assigned = this.partitionPositions.assigned
+    return assigned ? { records, end: false, partitions: assigned } : { records, end: false }
   }
 
   positions(): SourcePositions {
-    const out: Record<string, string> = {}
-    // Before the first assignment, keep carrying the restored positions forward.
-    if (!this.assigned) for (const [p, o] of this.startOffsets) out[String(p)] = String(o)
-    for (const [p, o] of this.delivered) out[String(p)] = String(o)
-    return out
+    return this.partitionPositions.checkpoint()
   }
 
   async notifyCheckpointComplete(_id: CheckpointId, positions: SourcePositions): Promise<void> {
-    const owned = new Set(this.assigned ?? [])
-    const offsets = new Map<number, number>()
-    for (const [p, o] of Object.entries(positions)) if (owned.has(Number(p))) offsets.set(Number(p), Number(o))
+    const offsets = this.partitionPositions.commitOffsets(positions)
     if (offsets.size === 0) return
-    // Committing is for lag tools only (positions live in the checkpoint): never hold the
-    // engine up for it. Latest positions win; one commit in flight at a time.
-    this.commitPending = offsets
-    this.commitLoop ??= this.runCommits().finally(() => (this.commitLoop = null))
+    // In the background: latest positions win; one commit in flight at a time.
+    this.commits.request(offsets)
   }
 
   /** Resolves when the background offset commits have caught up (tests, shutdown). */
   async committed(): Promise<void> {
-    while (this.commitLoop) await this.commitLoop
+    await this.commits.settled()
   }
 
   async close(): Promise<void> {
@@ -227,61 +220,27 @@ export class KafkaSource implements Source<Buffer> {
     this.admin = null
   }
 
-  private async runCommits(): Promise<void> {
-    while (this.commitPending && this.consumer) {
-      const offsets = this.commitPending
-      this.commitPending = null
-      try {
-        await this.consumer.commitOffsets([...offsets].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: String(offset) })))
-      } catch (err) {
-        this.warn(`could not commit offsets of ${this.options.topic} to group ${this.options.groupId} (${rootCause(err)}); the next checkpoint will try again`)
-      }
-    }
-  }
-
   private onAssignment(partitions: number[]): void {
     const consumer = this.consumer!
     const { topic } = this.options
-    const next = new Set(partitions)
-    const revoked = (this.assigned ?? []).filter((p) => !next.has(p))
+    const { revoked, seeks, lookUp } = this.partitionPositions.assign(partitions)
     if (revoked.length > 0) {
       const gone = new Set(revoked)
       this.queue = this.queue.slice(this.head).filter((r) => !gone.has(r.partition))
       this.head = 0
-      for (const p of revoked) {
-        this.delivered.delete(p)
-        this.fetchNext.delete(p)
-        this.pending.delete(p)
-      }
     }
-    const lookUp: number[] = []
-    for (const p of partitions) {
-      if (this.pending.has(p)) continue
-      // Kept partitions continue at the end of the queue; kafkajs alone would restart
-      // them at the group's committed offset.
-      let offset = this.fetchNext.get(p) ?? this.delivered.get(p)
-      if (offset === undefined) {
-        offset = this.startOffsets.get(p)
-        this.startOffsets.delete(p)
-        if (offset !== undefined) this.delivered.set(p, offset)
-      }
-      if (offset !== undefined) {
-        consumer.seek({ topic, partition: p, offset: String(offset) })
-        this.fetchNext.set(p, offset)
-      } else {
-        this.pending.add(p)
-        lookUp.push(p)
-      }
-    }
-    this.assigned = [...partitions].sort((a, b) => a - b)
-    if (this.pending.size > 0) consumer.pause([{ topic, partitions: [...this.pending] }])
+    // Kept partitions continue at the end of the queue; kafkajs alone would restart them
+    // at the group's committed offset.
+    for (const { partition, offset } of seeks) consumer.seek({ topic, partition, offset: String(offset) })
+    const waiting = this.partitionPositions.awaitingStart()
+    if (waiting.length > 0) consumer.pause([{ topic, partitions: waiting }])
     if (this.paused && this.buffered <= this.maxBuffered / 2) this.resume()
     else if (this.paused) this.pause()
     if (lookUp.length > 0) void this.decideStart(lookUp)
   }
 
   /** Committed group offset, else the configured start, for newly assigned partitions. */
-  private async decideStart(partitions: number[]): Promise<void> {
+  private async decideStart(partitions: readonly number[]): Promise<void> {
     const { topic, groupId } = this.options
     const admin = this.admin!
     try {
@@ -295,14 +254,11 @@ export class KafkaSource implements Source<Buffer> {
       const byTime = open.length > 0 && typeof start === 'object' ? await retryRetriable(this.clock, () => admin.fetchTopicOffsetsByTimestamp(topic, start.timestamp)) : []
       const ready: number[] = []
       for (const p of partitions) {
-        if (!this.pending.has(p) || !this.consumer) continue
-        const b = bounds.find((x) => x.partition === p)
-        const offset = committed.get(p) ?? Number(start === 'earliest' ? b?.low : start === 'latest' ? b?.high : byTime.find((x) => x.partition === p)?.offset)
+        if (!this.partitionPositions.isAwaitingStart(p) || !this.consumer) continue
+        const offset = startOffset(p, start, committed, bounds, byTime)
         if (!Number.isFinite(offset)) throw new Error(`no offsets known for partition ${p}`)
         this.consumer.seek({ topic, partition: p, offset: String(offset) })
-        this.delivered.set(p, offset)
-        this.fetchNext.set(p, offset)
-        this.pending.delete(p)
+        this.partitionPositions.started(p, offset)
         ready.push(p)
       }
       if (ready.length > 0 && !this.paused) this.consumer?.resume([{ topic, partitions: ready }])
@@ -310,27 +266,25 @@ export class KafkaSource implements Source<Buffer> {
       if (this.closed) return
       this.warn(`could not look up start offsets of ${topic} partitions ${partitions.join(',')} (${rootCause(err)}); retrying`)
       await this.clock.sleep(1_000)
-      const still = partitions.filter((p) => this.pending.has(p))
+      const still = partitions.filter((p) => this.partitionPositions.isAwaitingStart(p))
       if (still.length > 0 && !this.closed) await this.decideStart(still)
     }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isStale, isRunning }: EachBatchPayload): Promise<void> {
     const p = batch.partition
-    if (!isRunning() || isStale() || this.pending.has(p) || !this.assigned?.includes(p)) return
-    let expected = this.fetchNext.get(p)
+    if (!isRunning() || isStale() || !this.partitionPositions.canQueue(p)) return
+    let expected = this.partitionPositions.fetchFrom(p)
+    let first: number | undefined
     for (const m of batch.messages) {
       const offset = Number(m.offset)
       // Already queued or handed out (a refetch after a seek or a pause).
       if (expected !== undefined && offset < expected) continue
-      if (!this.delivered.has(p)) this.delivered.set(p, offset)
+      first ??= offset
       this.queue.push({ partition: p, offset: m.offset, key: m.key, value: m.value ?? EMPTY })
       expected = offset + 1
     }
-    // The batch's last offset may be a transaction marker after the last message.
-    const last = Number(batch.lastOffset())
-    if (expected === undefined || last + 1 > expected) expected = last + 1
-    this.fetchNext.set(p, expected)
+    this.partitionPositions.fetched(p, first, expected, Number(batch.lastOffset()))
     resolveOffset(batch.lastOffset())
     if (this.buffered > 0) this.wake?.()
     if (!this.paused && this.buffered >= this.maxBuffered) this.pause()
@@ -355,30 +309,16 @@ export class KafkaSource implements Source<Buffer> {
     return this.rebalanceCheckpoint
   }
 
-  private advancePositions(records: readonly SourceRecord<Buffer>[]): void {
-    if (records.length === 0) return
-    let partition = records[0]!.partition
-    let offset = records[0]!.offset
-    for (let i = 1; i < records.length; i++) {
-      const r = records[i]!
-      if (r.partition !== partition) {
-        this.delivered.set(partition, Number(offset) + 1)
-        partition = r.partition
-      }
-      offset = r.offset
-    }
-    this.delivered.set(partition, Number(offset) + 1)
-  }
-
   private pause(): void {
     this.paused = true
-    if (this.assigned?.length) this.consumer?.pause([{ topic: this.options.topic, partitions: this.assigned }])
+    const assigned = this.partitionPositions.assigned
+    if (assigned?.length) this.consumer?.pause([{ topic: this.options.topic, partitions: [...assigned] }])
   }
 
   /** Resumes every assigned partition except those still waiting for their start offset. */
   private resume(): void {
     this.paused = false
-    const ready = (this.assigned ?? []).filter((p) => !this.pending.has(p))
+    const ready = this.partitionPositions.ready()
     if (ready.length > 0) this.consumer?.resume([{ topic: this.options.topic, partitions: ready }])
   }
 
