@@ -182,7 +182,7 @@ try {
       const due = Math.floor(((systemClock.now() - started) / 1000) * LATENCY_RATE)
       const messages = []
       for (; sent < due; sent++) {
-        const e = { ...(events.next().value!.value as PlaybackEvent), ts: systemClock.now() }
+        const e = { ...((events.next().value as { value: unknown }).value as PlaybackEvent), ts: systemClock.now() }
         messages.push({ key: e.accountId, value: encoder.encode(e) })
       }
       if (messages.length > 0) await producer.send({ topic: latencyTopic, messages })

@@ -113,12 +113,12 @@ const dlq = new CountingSink<DeadLetter>(operatorId('dlq'))
 peakRss = 0
 const start = performance.now()
 const handle = runJob(playback, {
-  source: new BufferSource(items) as Source<unknown>,
+  source: new BufferSource(items),
   decode: createDecoder(playback.value, 'avro', readFieldsOf(playback)),
   graphSinks: [out],
   deadLetterSink: dlq,
   dataDir: dir,
-  state: { backend: BACKEND, ...(process.env.RDG_BENCH_CACHE ? { cacheEntries: Number(process.env.RDG_BENCH_CACHE) } : {}) } as never,
+  state: { backend: BACKEND, ...(process.env.RDG_BENCH_CACHE ? { cacheEntries: Number(process.env.RDG_BENCH_CACHE) } : {}) },
   checkpoint: { intervalMs: 10_000 },
   sideInputDir: process.cwd(),
   ...(process.env.RDG_BENCH_BATCH ? { batchSize: Number(process.env.RDG_BENCH_BATCH) } : {}),

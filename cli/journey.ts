@@ -22,8 +22,8 @@ export interface Journey {
   readonly game: { readonly id: string; readonly name: string | null; readonly lastPlayed: number; readonly sessionSec: number; readonly device: string | null; readonly deviceType: string | null }
 }
 
-const str = (p: Properties | undefined, k: string): string | null => (typeof p?.[k] === 'string' ? (p[k] as string) : null)
-const num = (p: Properties | undefined, k: string): number => (typeof p?.[k] === 'number' ? (p[k] as number) : 0)
+const str = (p: Properties | undefined, k: string): string | null => (typeof p?.[k] === 'string' ? (p[k]) : null)
+const num = (p: Properties | undefined, k: string): number => (typeof p?.[k] === 'number' ? (p[k]) : 0)
 
 /** Games to start from, in catalogue order; the demo passes the ones it knows. */
 export async function findJourney(query: GraphQuery, games: readonly string[]): Promise<Journey | null> {
@@ -55,7 +55,7 @@ async function read(query: GraphQuery, accountId: string, player: Neighbor, titl
   const tablet = playedOn.neighbors.find((d) => accountDevices.has(d.node.id)) ?? null
   const deviceRefs = [...logins.neighbors.map((l) => l.node), ...streamed.neighbors.map((s) => s.node), ...(tablet ? [tablet.node] : [])]
   const [titleNode, gameNode, ...devices] = await query.getNodes([title.node, game, ...deviceRefs])
-  const deviceType = new Map(devices.filter((d) => d !== null).map((d) => [d!.ref.id, str(d!.properties, 'deviceType')]))
+  const deviceType = new Map(devices.filter((d) => d !== null).map((d) => [d.ref.id, str(d.properties, 'deviceType')]))
   return {
     account: accountId,
     profile: player.node.id,

@@ -40,7 +40,7 @@ export function compileJob<E, P, R>(job: JobDefinition<E, P, R, any>, io: JobIo<
     ...(job.watermark ? { watermark: job.watermark } : {}),
   })
   const filtered = job.filter ? events.filter(job.filter, 'filter', 'filter: drop records the job does not want') : events
-  const projected = job.project ? filtered.map(projection(job, io.decode), 'project', projectDescription(job, io.decode)) : (filtered as unknown as typeof filtered)
+  const projected = job.project ? filtered.map(projection(job, io.decode), 'project', projectDescription(job, io.decode)) : filtered
   const enriched = job.enrich ? projected.enrich(job.enrich as never, 'enrich') : projected
   // toGraph and dedup run chained, as one operator: repeats never become objects.
   const windowMs = job.dedup?.windowMs ?? DEFAULT_DEDUP_WINDOW_MS
@@ -58,7 +58,7 @@ function decoderProjects(job: JobDefinition<any, any, any, any>, decode: Decoder
 
 function projection(job: JobDefinition<any, any, any, any>, decode: Decoder<any>): (event: any) => unknown {
   if (typeof job.project === 'function') return job.project
-  if (decoderProjects(job, decode)) return (event) => event
+  if (decoderProjects(job, decode)) return (event: unknown) => event
   const fields = job.project as readonly string[]
   return (event: Record<string, unknown>) => {
     const kept: Record<string, unknown> = {}

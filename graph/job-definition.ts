@@ -128,6 +128,7 @@ export function defineJob<E, P = E, R = P, S extends Record<string, SideInputSpe
   definition: JobDefinition<E, P, R, S, G>,
 ): JobDefinition<E, P, R, S, G>
 export function defineJob(definition: JobDefinition): JobDefinition {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- the overloads above carry the types; this only hands the value back
   return definition
 }
 

@@ -46,7 +46,7 @@ export async function resolveJob(topicOrPath: string): Promise<JobDefinition> {
   }
   // A module tsx compiled as CommonJS arrives with its exports under `default`.
   let exported = mod.default
-  if (exported && typeof exported === 'object' && 'default' in exported && !('topic' in exported)) exported = (exported as { default: unknown }).default
+  if (exported && typeof exported === 'object' && 'default' in exported && !('topic' in exported)) exported = exported.default
   return validateJobDefinition(exported, topicOrPath)
 }
 

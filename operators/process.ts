@@ -60,10 +60,9 @@ export class KeyedProcessOperator<I, O, D extends StateDeclarations> implements 
   ) {
     this.description = description ?? 'keyed process function'
     if (TIMERS_STATE in fn.state) throw new Error(`state name "${TIMERS_STATE}" is reserved (operator ${id})`)
-    const self = this
     this.collector = {
-      collect(value: O, timestamp?: number): void {
-        self.out!.push(value, timestamp ?? self.ctx.timestamp)
+      collect: (value: O, timestamp?: number): void => {
+        this.out!.push(value, timestamp ?? this.ctx.timestamp)
       },
     }
     const timerControl = {

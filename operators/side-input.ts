@@ -33,7 +33,7 @@ export interface EnrichSpec<P, R, S extends Record<string, SideInputSpec<any>>> 
 
 /** Declares a side input for `enrich`. */
 export function sideInput<V>(spec: { path: string; key: keyof V & string }): SideInputSpec<V> {
-  return spec as SideInputSpec<V>
+  return spec
 }
 
 export class FileSideInput<V> {
@@ -107,7 +107,7 @@ export class FileSideInput<V> {
       if (row === null || typeof row !== 'object') continue
       const key = (row as Record<string, unknown>)[this.keyField]
       if (key === undefined || key === null) continue
-      map.set(String(key), row as V)
+      map.set(typeof key === 'object' ? JSON.stringify(key) : String(key), row as V)
     }
     return map
   }

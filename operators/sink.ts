@@ -15,7 +15,7 @@ export function sinkOperator<T>(id: OperatorId, sink: Sink<T>, description?: str
   return {
     id,
     kind: 'sink',
-    sink: sink as Sink<unknown>,
+    sink: sink,
     description: description ?? `sink ${sink.id}`,
     async open() {},
     processBatch(input: RecordBatch) {

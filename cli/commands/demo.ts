@@ -37,7 +37,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     y
       .option('dir', { type: 'string', default: '.rdg/demo', describe: 'working directory (recreated)' })
       .option('events', { type: 'number', default: 20_000, describe: 'playback events (login and game events scale with it)' })
-      .option('seed', { type: 'number', default: 7 }) as never,
+      .option('seed', { type: 'number', default: 7 }),
   handler: async (args) => {
     await rm(args.dir, { recursive: true, force: true })
     const graphDir = join(args.dir, 'graph')

@@ -49,7 +49,7 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
       .option('registry', { type: 'string', describe: 'schema registry URL the Avro schema is registered in' })
       .option('schema-dir', { type: 'string', describe: 'or a local schema directory <subject>/v<version>-id<id>.avsc' })
       .option('partitions', { type: 'number', describe: 'create the topic with N partitions if it does not exist' })
-      .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" }) as never,
+      .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" }),
   handler: async (args) => {
     const job = builtInJobs.get(args.topic)
     if (!job || !TOPICS.includes(args.topic as Topic)) throw new ConfigError(`the generator has no events for topic "${args.topic}"`, `it writes ${TOPICS.join(', ')}`)

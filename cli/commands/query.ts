@@ -150,7 +150,7 @@ export const queryCommand: CommandModule = {
       .command<Args>({
         command: 'node <type> <id>',
         describe: 'A node and its properties',
-        builder: (q) => common(q).option('select', { type: 'string', describe: 'properties to show, comma-separated' }) as never,
+        builder: (q) => common(q).option('select', { type: 'string', describe: 'properties to show, comma-separated' }),
         handler: (a) => run({ kind: 'node', type: a.type, id: a.id, json: a.json, ...(a.select ? { select: selectOf(a.select)! } : {}) }, a),
       })
       .command<Args>({
@@ -165,7 +165,7 @@ export const queryCommand: CommandModule = {
             .option('lookback', { type: 'string', describe: 'only edges newer than this, e.g. 7d, 12h' })
             .option('prefix', { type: 'string', describe: 'only neighbours whose id starts with this' })
             .option('page', { type: 'string', describe: 'the token printed after "more:"' })
-            .option('select', { type: 'string', describe: 'edge properties to show, comma-separated' }) as never,
+            .option('select', { type: 'string', describe: 'edge properties to show, comma-separated' }),
         handler: (a) =>
           run(
             {
@@ -192,7 +192,7 @@ export const queryCommand: CommandModule = {
           common(q)
             .option('hop', { type: 'string', array: true, demandOption: true, describe: 'edgeType[:in][:limit], once per hop' })
             .option('limit', { type: 'number', describe: 'default neighbours per node and hop' })
-            .option('exclude-visited', { type: 'boolean', default: false, describe: 'leave out nodes reached earlier (who else …)' }) as never,
+            .option('exclude-visited', { type: 'boolean', default: false, describe: 'leave out nodes reached earlier (who else …)' }),
         handler: (a) => run({ kind: 'traverse', type: a.type, id: a.id, hops: a.hop ?? [], json: a.json, excludeVisited: !!a['exclude-visited'], ...(a.limit !== undefined ? { limit: a.limit } : {}) }, a),
       })
       .demandCommand(1, 'say what to query: node, neighbors or traverse'),

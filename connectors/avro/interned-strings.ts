@@ -62,11 +62,7 @@ function readInterned(tap: Tap): string | undefined {
 const StringType = (avro.types as unknown as { StringType: new () => avro.Type }).StringType
 
 /** avsc's string type with the interning reader (resolvers copy `_read`, so it works under schema resolution too). */
-class InternedStringType extends StringType {
-  constructor() {
-    super()
-  }
-}
+class InternedStringType extends StringType {}
 ;(InternedStringType.prototype as unknown as { _read: typeof readInterned })._read = readInterned
 
 /** avsc `typeHook`: every plain `string` in the schema reads through the intern cache. */

@@ -68,7 +68,7 @@ export class RegistrySchemaSource implements SchemaSource {
 }
 
 function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'status' in err ? Number((err as { status: unknown }).status) : undefined
+  return typeof err === 'object' && err !== null && 'status' in err ? Number((err).status) : undefined
 }
 
 function reason(err: unknown): string {

@@ -140,7 +140,9 @@ export abstract class RecordReads {
   }
 
   async getRecord(namespace: string, recordId: string, query: ItemQuery = {}): Promise<StoredItem[]> {
-    const page = await this.readRecord(namespace, recordId, { ...query, limit: query.limit ?? Number.MAX_SAFE_INTEGER, maxBytes: undefined, pageToken: null })
+    // The whole record in one page: a caller's page bounds (a PageQuery passed as ItemQuery) do not apply.
+    const { maxBytes: _pageBytes, ...items } = query as PageQuery
+    const page = await this.readRecord(namespace, recordId, { ...items, limit: query.limit ?? Number.MAX_SAFE_INTEGER, pageToken: null })
     return page.items
   }
 

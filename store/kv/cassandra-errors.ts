@@ -14,7 +14,7 @@ const PERMANENT = new Set<number>([codes.syntaxError, codes.unauthorized, codes.
 
 /** True for the server's answer that a table or keyspace does not exist. */
 export function isMissingTable(err: unknown): boolean {
-  return err instanceof cassandra.errors.ResponseError && err.code === codes.invalid && /unconfigured table|does not exist|keyspace .* does not exist/i.test(err.message)
+  return err instanceof cassandra.errors.ResponseError && err.code === (codes.invalid as number) && /unconfigured table|does not exist|keyspace .* does not exist/i.test(err.message)
 }
 
 export function classifyCassandraError(err: unknown, operation: string, namespace: string): RdgError {

@@ -89,7 +89,7 @@ const ttlSeconds = (ms: number) => (ms > 0 ? Math.max(1, Math.ceil(ms / 1_000)) 
 
 /** The least string above every string starting with `prefix`, in code point (= UTF-8) order; null if none. */
 export function prefixUpperBound(prefix: string): string | null {
-  const points = [...prefix].map((c) => c.codePointAt(0)!)
+  const points = Array.from(prefix, (c) => c.codePointAt(0)!)
   while (points.length > 0) {
     let last = points.pop()! + 1
     if (last === 0xd800) last = 0xe000 // skip the surrogate range, not valid in UTF-8
@@ -205,7 +205,7 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
       const query = `UPDATE ${this.schema.qualified(w.namespace)} USING TIMESTAMP ? AND TTL ? SET value = ? WHERE record_id = ? AND item_key = ?`
       const params = [micros(w.item.eventTime), ttlSeconds(ttlOf(w, this.policy)), encodeValue(w.item.value), w.recordId, w.item.key]
       let groups = byNamespace.get(w.namespace)
-      if (!groups) byNamespace.set(w.namespace, (groups = new Map()))
+      if (!groups) byNamespace.set(w.namespace, (groups = new Map<string, Array<{ query: string; params: unknown[] }>>()))
       let statements = groups.get(w.recordId)
       if (!statements) groups.set(w.recordId, (statements = []))
       statements.push({ query, params })

@@ -35,7 +35,7 @@ export type Replication =
   | { readonly class: 'NetworkTopologyStrategy'; readonly [dataCenter: string]: number | string }
 
 function replicationCql(r: Replication): string {
-  return `{${Object.entries(r).map(([k, v]) => `'${k}': ${typeof v === 'number' ? v : `'${String(v).replaceAll("'", "''")}'`}`).join(', ')}}`
+  return `{${Object.entries(r).map(([k, v]) => `'${k}': ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`).join(', ')}}`
 }
 
 /** Creates the keyspace and the tables of namespaces on first use; a failed creation is retried by the next call. */

@@ -85,7 +85,7 @@ export function supersedes(stored: Cell, incoming: Cell): boolean {
   const inExp = incoming.expiresAt !== null
   const stExp = stored.expiresAt !== null
   if (inExp !== stExp) return inExp
-  if (inExp && incoming.expiresAt !== stored.expiresAt) return incoming.expiresAt! > stored.expiresAt!
+  if (inExp && incoming.expiresAt !== stored.expiresAt) return incoming.expiresAt > stored.expiresAt!
   return Buffer.compare(incoming.value, stored.value) > 0
 }
 

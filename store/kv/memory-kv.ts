@@ -8,7 +8,7 @@
  * await store.putItems([{ namespace: 'edge.watched', recordId: 'p1', item: { key: 'title:t1', value: {}, eventTime: 5 } }])
  */
 import { systemClock, type Clock } from '../../base/clock.ts'
-import { DEFAULT_PAGE_ITEMS, RecordReads, type KvDataStore, type KvItem, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
+import { DEFAULT_PAGE_ITEMS, RecordReads, type KvDataStore, type KvItem, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow } from './api.ts'
 import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
@@ -41,7 +41,7 @@ export class InMemoryKvStore extends RecordReads implements KvDataStore {
     let ns = this.data.get(namespace)
     if (!ns) {
       if (!create) return undefined
-      this.data.set(namespace, (ns = new Map()))
+      this.data.set(namespace, (ns = new Map<string, MemRecord>()))
     }
     let rec = ns.get(recordId)
     if (!rec && create) ns.set(recordId, (rec = { deletedAt: null, cells: new Map() }))

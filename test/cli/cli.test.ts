@@ -39,9 +39,9 @@ describe('rdg-job', () => {
     [['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: unknown edge type "no_such_edge"/],
     [['query', 'node', 'account', 'a1', '--store', '/no/such/graph'], /^rdg-job: no graph store at \/no\/such\/graph; check --store/],
   ])('%j: one clear line, exit code 2', (args, message) => {
-    const r = cli(...(args as string[]))
+    const r = cli(...args)
     expect(r.err).toHaveLength(1)
-    expect(r.err[0]).toMatch(message as RegExp)
+    expect(r.err[0]).toMatch(message)
     expect(r.code).toBe(2)
   })
 

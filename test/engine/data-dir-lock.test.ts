@@ -18,7 +18,7 @@ describe('one job per data directory', () => {
 
   it('takes over a lock whose process died', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rdg-lock-'))
-    const gone = spawnSync(process.execPath, ['-e', '0']).pid!
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid
     writeFileSync(join(dir, 'LOCK'), String(gone))
     const lock = DataDirLock.acquire(dir)
     expect(() => DataDirLock.acquire(dir)).toThrow(ConfigError)

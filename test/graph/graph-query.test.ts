@@ -3,7 +3,7 @@ import { ManualClock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
 import { GraphQuery, type Neighbor, type NeighborOptions } from '../../store/graph-query.ts'
 import type { GraphPrimitive, NodeRef } from '../../graph/model.ts'
-import type { KvDataStore, RecordRequest } from '../../store/kv/api.ts'
+import type { RecordRequest } from '../../store/kv/api.ts'
 import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { playbackGraph } from '../../jobs/playback-events.ts'
 import { KvGraphSink } from '../../store/graph-sink.ts'
@@ -51,7 +51,7 @@ async function graph(): Promise<{ g: GraphQuery; store: CountingStore; clock: Ma
   for (const p of items) sink.write(p)
   await sink.flush()
   store.batches = []
-  return { g: new GraphQuery(store as KvDataStore, playbackGraph, { clock }), store, clock }
+  return { g: new GraphQuery(store, playbackGraph, { clock }), store, clock }
 }
 
 async function allPages(g: GraphQuery, node: NodeRef, edge: string, options: NeighborOptions): Promise<Neighbor[][]> {

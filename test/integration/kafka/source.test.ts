@@ -148,7 +148,12 @@ describe('Kafka source against a real broker', () => {
     const s = source(topic, {
       prepareBatch: (records) => {
         seen.push(...records.map((r) => r.value.toString()))
-        return new Promise((resolve) => setImmediate(() => ((ready = true), resolve())))
+        return new Promise((resolve) => {
+          setImmediate(() => {
+            ready = true
+            resolve()
+          })
+        })
       },
     })
     await s.open(testSourceContext())
