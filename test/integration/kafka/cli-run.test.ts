@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, inject, it } from 'vitest'
+import { systemClock } from '../../../base/clock.ts'
 import { createValueEncoder } from '../../../connectors/avro/value-encoder.ts'
 import playbackJob from '../../../jobs/playback-events.ts'
 import { storeItems } from '../../infra/graph-store-items.ts'
@@ -62,9 +63,10 @@ describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stoppe
     const produced = await cli(['produce', 'playback-events', '--kafka-topic', topic, '--brokers', brokers.join(','), '--schema-dir', schemaDir, '--count', String(EVENTS), '--seed', String(SEED), '--partitions', '2'])
     expect(produced.code, produced.err).toBe(0)
     expect(produced.out).toMatch(new RegExp(`${topic}: 30,000 events written`))
-    // one far-ahead event per partition: its watermark closes every dedup window of the run
+    // one event per partition later than all of the run's (the generator's start in 2026) but not
+    // ahead of the clock, which would be a dead letter: its watermark closes every dedup window
     const encoder = await createValueEncoder(playbackJob.value, { topic, schemaDir })
-    const sentinel = { ...playbackEvents(1)[0]!, eventId: 'sentinel', profileId: 'sentinel-p', deviceId: 'sentinel-d', titleId: 'sentinel-t', ts: Date.UTC(2030, 0, 1) }
+    const sentinel = { ...playbackEvents(1)[0]!, eventId: 'sentinel', profileId: 'sentinel-p', deviceId: 'sentinel-d', titleId: 'sentinel-t', ts: systemClock.now() }
     await produce(brokers, topic, [0, 1].map((partition) => ({ partition, value: encoder.encode({ ...sentinel, accountId: `sentinel-${partition}` }) })))
 
     const reference = await cli(['run', 'playback-events', '--source', 'generator', '--count', String(EVENTS), '--seed', String(SEED), '--data-dir', join(base, 'reference-jobs'), '--store', `rocksdb:${join(base, 'reference-graph')}`])
