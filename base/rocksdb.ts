@@ -2,7 +2,7 @@
  * The one module that imports the RocksDB binding (@nxtedition/rocksdb): opens a database
  * with buffer keys and values (the only encoding rdg stores) and gives state/ and the KV
  * store the small typed surface they use: point and batched reads (synchronously when the
- * binding can), atomic write batches, range iterators, range clears.
+ * binding can), atomic write batches, range iterators, synchronous range reads, range clears.
  *
  * `Database` wraps any abstract-level database opened this way, so a comparison engine
  * (LevelDB through classic-level, in test/ and bench/) plugs in behind the same surface.
@@ -13,6 +13,7 @@
  * const [v] = db.readsSync ? db.getManySync([key]) : await db.getMany([key])
  * const batch = db.batch(); batch.put(key, value); await batch.write()
  * for await (const [k, v] of db.iterator({ gte: lo, lt: hi })) use(k, v)
+ * const rows = db.rangesSync ? db.rangeSync({ gte: lo, lt: hi, limit: 100 }) : null
  * await db.close()
  */
 import { mkdir } from 'node:fs/promises'
@@ -62,6 +63,8 @@ export interface Level {
   iterator(options: object): EntryIterator
   keys(options: object): AsyncIterable<Buffer>
   _getManySync?(keys: Buffer[], options: object): Array<Buffer | undefined | null>
+  /** RocksLevel: the rows of a range (key, value, key, value, …) read on the calling thread. */
+  querySync?(options: object): { rows: Buffer[]; finished: boolean }
 }
 
 /** RocksLevel's iterator step without a thread-pool hop (not in abstract-level). */
@@ -123,6 +126,19 @@ export class Database {
   /** A batched read on the calling thread; only when `readsSync`. Missing keys are undefined or null. */
   getManySync(keys: Buffer[]): Array<Buffer | undefined | null> {
     return this.level._getManySync!(keys, BUF)
+  }
+
+  /** True when `rangeSync` can be used now (RocksDB, open). */
+  get rangesSync(): boolean {
+    return this.level.status === 'open' && typeof this.level.querySync === 'function'
+  }
+
+  /** Up to `range.limit` entries of a range, read on the calling thread (one binding call, no iterator object); only when `rangesSync`. */
+  rangeSync(range: Range): Array<[Buffer, Buffer]> {
+    const { rows } = this.level.querySync!({ ...BUF, ...range })
+    const out: Array<[Buffer, Buffer]> = []
+    for (let n = 0; n < rows.length; n += 2) out.push([rows[n]!, rows[n + 1]!])
+    return out
   }
 
   put(key: Buffer, value: Buffer): Promise<void> {

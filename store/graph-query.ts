@@ -91,6 +91,10 @@ export interface TraverseOptions {
   readonly excludeVisited?: boolean
   /** At most this many distinct nodes go on to the next hop. Default 10 000. */
   readonly maxFrontier?: number
+  /** At most about this many edges read by one hop: the frontier is cut to this / the next hop's limit. Default unbounded. */
+  readonly maxEdgesPerHop?: number
+  /** Checked before each hop: an aborted traversal rejects with the signal's reason. */
+  readonly signal?: AbortSignal
 }
 
 const pick = (props: Properties, select: readonly string[] | undefined): Properties => {
@@ -100,6 +104,29 @@ const pick = (props: Properties, select: readonly string[] | undefined): Propert
   return out
 }
 const refKey = (r: NodeRef) => `${r.type}:${r.id}`
+
+/** Newest first, ties by key. */
+const byNewest = (a: StoredItem, b: StoredItem) => b.eventTime - a.eventTime || compareKeys(a.key, b.key)
+
+/** The `k` newest items that pass `keep`, newest first: one pass, a small sorted buffer (k is a page, the list may be long). */
+function newest(items: readonly StoredItem[], keep: (i: StoredItem) => boolean, k: number): StoredItem[] {
+  const top: StoredItem[] = []
+  for (const i of items) {
+    if (!keep(i)) continue
+    if (top.length === k && byNewest(i, top[k - 1]!) >= 0) continue
+    // insertion by binary search; the buffer stays sorted
+    let lo = 0
+    let hi = top.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (byNewest(top[mid]!, i) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    top.splice(lo, 0, i)
+    if (top.length > k) top.pop()
+  }
+  return top
+}
 
 /** Per-node progress of one hop. */
 interface Cursor {
@@ -128,7 +155,9 @@ export class GraphQuery {
 
   /** Several nodes in one batch, in order. */
   async getNodes(refs: readonly NodeRef[], select?: readonly string[]): Promise<Array<NodeView | null>> {
-    const pages = await this.store.readRecords(refs.map((r) => ({ namespace: nodeNamespace(r.type), recordId: r.id, query: { keys: [PROPS_ITEM] } })))
+    const pages = await this.store.readRecords(
+      refs.map((r) => ({ namespace: nodeNamespace(r.type), recordId: r.id, query: { keys: [PROPS_ITEM] } })),
+    )
     return pages.map((p, i) => {
       const item = p.items[0]
       return item ? { ref: refs[i]!, properties: pick(item.value as Properties, select), eventTime: item.eventTime } : null
@@ -145,14 +174,17 @@ export class GraphQuery {
     const decl = this.schema.edges[edge]
     if (!decl) throw new ConfigError(`unknown edge type "${edge}"`, `known: ${Object.keys(this.schema.edges).join(', ') || '(none)'}`)
     const direction = options.direction ?? 'out'
-    if (direction === 'in' && decl.direction !== 'both') throw new ConfigError(`edge type "${edge}" keeps no reverse adjacency list`, `declare it with direction 'both' to follow it --in`)
+    if (direction === 'in' && decl.direction !== 'both')
+      throw new ConfigError(`edge type "${edge}" keeps no reverse adjacency list`, `declare it with direction 'both' to follow it --in`)
     for (const n of nodes) {
       const expected = direction === 'out' ? decl.from : decl.to
-      if (n.type !== expected) throw new ConfigError(`edge type "${edge}" ${direction === 'out' ? 'leaves' : 'reaches'} ${expected} nodes, not ${n.type}`)
+      if (n.type !== expected)
+        throw new ConfigError(`edge type "${edge}" ${direction === 'out' ? 'leaves' : 'reaches'} ${expected} nodes, not ${n.type}`)
     }
     const limit = options.limit ?? 100
     if (!(Number.isInteger(limit) && limit > 0)) throw new ConfigError(`limit must be a positive integer, got ${String(limit)}`)
-    if (options.lookbackMs !== undefined && !(options.lookbackMs >= 0)) throw new ConfigError(`lookback must be >= 0 ms, got ${String(options.lookbackMs)}`)
+    if (options.lookbackMs !== undefined && !(options.lookbackMs >= 0))
+      throw new ConfigError(`lookback must be >= 0 ms, got ${String(options.lookbackMs)}`)
     const otherType = direction === 'out' ? decl.to : decl.from
     const since = options.lookbackMs !== undefined ? this.clock.now() - options.lookbackMs : Number.NEGATIVE_INFINITY
     const selector = this.selector(otherType, options.keyFilter)
@@ -161,9 +193,16 @@ export class GraphQuery {
     const token = options.pageToken ? decodeToken(options.pageToken, ['o']) : null
     if (token && token.o !== order) throw new ConfigError(`this page token belongs to order ${token.o}, not ${order}`)
 
-    const pages = order === 'latest' ? await this.latest(nodes, namespace, selector, since, limit, options.maxScan ?? 10_000, token) : await this.any(nodes, namespace, selector, since, limit, token)
+    const pages =
+      order === 'latest'
+        ? await this.latest(nodes, namespace, selector, since, limit, options.maxScan ?? 10_000, token)
+        : await this.any(nodes, namespace, selector, since, limit, token)
     return pages.map((p) => ({
-      neighbors: p.items.map((i) => ({ node: parseRefItemKey(i.key), properties: pick(i.value as Properties, options.select), eventTime: i.eventTime })),
+      neighbors: p.items.map((i) => ({
+        node: parseRefItemKey(i.key),
+        properties: pick(i.value as Properties, options.select),
+        eventTime: i.eventTime,
+      })),
       next: p.next,
     }))
   }
@@ -178,10 +217,21 @@ export class GraphQuery {
   }
 
   /** Key order: read KV pages (all nodes per round in one batch) until each page is full of edges inside the lookback. */
-  private async any(nodes: readonly NodeRef[], namespace: string, selector: PageQuery, since: number, limit: number, token: Record<string, string> | null): Promise<Array<{ items: StoredItem[]; next: string | null }>> {
+  private async any(
+    nodes: readonly NodeRef[],
+    namespace: string,
+    selector: PageQuery,
+    since: number,
+    limit: number,
+    token: Record<string, string> | null,
+  ): Promise<Array<{ items: StoredItem[]; next: string | null }>> {
     const cursors: Cursor[] = nodes.map((node) => ({ node, found: [], kvToken: token?.k ?? null, done: false, next: null }))
     for (let open = cursors; open.length > 0; open = cursors.filter((c) => !c.done)) {
-      const requests: RecordRequest[] = open.map((c) => ({ namespace, recordId: c.node.id, query: { ...selector, limit: limit - c.found.length, pageToken: c.kvToken } }))
+      const requests: RecordRequest[] = open.map((c) => ({
+        namespace,
+        recordId: c.node.id,
+        query: { ...selector, limit: limit - c.found.length, pageToken: c.kvToken },
+      }))
       const pages = await this.store.readRecords(requests)
       open.forEach((c, i) => {
         const page = pages[i]!
@@ -199,16 +249,26 @@ export class GraphQuery {
   }
 
   /** Newest first: read each node's edges (up to maxScan, one batch), sort by event time, page by (time, key). */
-  private async latest(nodes: readonly NodeRef[], namespace: string, selector: PageQuery, since: number, limit: number, maxScan: number, token: Record<string, string> | null): Promise<Array<{ items: StoredItem[]; next: string | null }>> {
+  private async latest(
+    nodes: readonly NodeRef[],
+    namespace: string,
+    selector: PageQuery,
+    since: number,
+    limit: number,
+    maxScan: number,
+    token: Record<string, string> | null,
+  ): Promise<Array<{ items: StoredItem[]; next: string | null }>> {
     const pages = await this.store.readRecords(nodes.map((n) => ({ namespace, recordId: n.id, query: { ...selector, limit: maxScan } })))
     const afterT = token ? Number(token.t) : null
     const afterK = token?.k ?? null
     return pages.map((p) => {
-      const sorted = p.items.filter((i) => i.eventTime >= since).sort((a, b) => b.eventTime - a.eventTime || compareKeys(a.key, b.key))
-      const rest = afterT === null ? sorted : sorted.filter((i) => i.eventTime < afterT || (i.eventTime === afterT && compareKeys(i.key, afterK!) > 0))
-      const items = rest.slice(0, limit)
+      // the newest limit + 1 after the token, without sorting the whole list (a wide node has thousands)
+      const eligible = (i: StoredItem) =>
+        i.eventTime >= since && (afterT === null || i.eventTime < afterT || (i.eventTime === afterT && compareKeys(i.key, afterK!) > 0))
+      const top = newest(p.items, eligible, limit + 1)
+      const items = top.slice(0, limit)
       const last = items[items.length - 1]
-      return { items, next: rest.length > limit && last ? encodeToken({ o: 'latest', t: String(last.eventTime), k: last.key }) : null }
+      return { items, next: top.length > limit && last ? encodeToken({ o: 'latest', t: String(last.eventTime), k: last.key }) : null }
     })
   }
 
@@ -219,6 +279,9 @@ export class GraphQuery {
     let frontier: NodeRef[] = [start]
     const steps: TraversalStep[] = []
     for (const hop of hops) {
+      options.signal?.throwIfAborted()
+      if (options.maxEdgesPerHop !== undefined)
+        frontier = frontier.slice(0, Math.max(1, Math.floor(options.maxEdgesPerHop / (hop.limit ?? 100))))
       const pages = frontier.length > 0 ? await this.neighborsOfMany(frontier, hop.edge, hop) : []
       let reached: Reached[] = []
       pages.forEach((p, i) => {

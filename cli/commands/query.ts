@@ -6,6 +6,7 @@
  *   rdg-job query neighbors profile p1 started_watching --limit 10 --order latest --lookback 7d
  *   rdg-job query neighbors title t1 started_watching --in --prefix p
  *   rdg-job query traverse profile p1 --hop started_watching --hop started_watching:in:20 --exclude-visited --json
+ *   rdg-job query traverse profile p1 --hop started_watching --format dot | dot -Tsvg > p1.svg   (or --format mermaid)
  *   ... --store rocksdb:.rdg/graph | cassandra:127.0.0.1:9042/rdg_graph | config:kv.json
  *
  * @example
@@ -16,24 +17,31 @@ import type { Clock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
 import { GraphQuery, type Hop } from '../../store/graph-query.ts'
 import { mergeGraphSchemas, type GraphSchema } from '../../graph/schema.ts'
+import { drawing } from '../../serving/formats.ts'
 import { builtInJobs, resolveJob } from '../../jobs/registry.ts'
 import type { KvDataStore } from '../../store/kv/api.ts'
 import { formatTime } from '../output.ts'
-import { DEFAULT_STORE, openStoreFromFlag, STORE_HELP } from '../store-flag.ts'
+import { DEFAULT_STORE, STORE_HELP } from '../store-flag.ts'
+import { openForReading } from './serve.ts'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 
 /** `7d`, `12h`, `30m`, `45s`, `500ms`, `2w` → milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim())
-  if (!m) throw new ConfigError(`--lookback ${JSON.stringify(text)} is not a duration`, 'use a number and a unit: 500ms, 45s, 30m, 12h, 7d, 2w')
+  if (!m)
+    throw new ConfigError(`--lookback ${JSON.stringify(text)} is not a duration`, 'use a number and a unit: 500ms, 45s, 30m, 12h, 7d, 2w')
   return Number(m[1]) * UNITS[m[2]!]!
 }
 
 /** `edgeType[:in][:limit]` → a hop. */
 export function parseHop(spec: string): Hop {
   const [edge, ...rest] = spec.split(':')
-  if (!edge) throw new ConfigError(`--hop ${JSON.stringify(spec)} names no edge type`, 'use edgeType[:in][:limit], e.g. --hop started_watching --hop started_watching:in:20')
+  if (!edge)
+    throw new ConfigError(
+      `--hop ${JSON.stringify(spec)} names no edge type`,
+      'use edgeType[:in][:limit], e.g. --hop started_watching --hop started_watching:in:20',
+    )
   let direction: 'out' | 'in' = 'out'
   let limit: number | undefined
   for (const part of rest) {
@@ -59,13 +67,30 @@ export type QueryRequest =
       readonly page?: string
       readonly select?: readonly string[]
       readonly json?: boolean
+      readonly format?: 'dot' | 'mermaid'
     }
-  | { readonly kind: 'traverse'; readonly type: string; readonly id: string; readonly hops: readonly string[]; readonly excludeVisited?: boolean; readonly limit?: number; readonly json?: boolean }
+  | {
+      readonly kind: 'traverse'
+      readonly type: string
+      readonly id: string
+      readonly hops: readonly string[]
+      readonly excludeVisited?: boolean
+      readonly limit?: number
+      readonly json?: boolean
+      readonly format?: 'dot' | 'mermaid'
+    }
 
 /** Runs one query and returns the lines to print. */
-export async function executeQuery(q: QueryRequest, deps: { readonly store: KvDataStore; readonly schema: GraphSchema; readonly clock?: Clock }): Promise<string[]> {
+export async function executeQuery(
+  q: QueryRequest,
+  deps: { readonly store: KvDataStore; readonly schema: GraphSchema; readonly clock?: Clock },
+): Promise<string[]> {
   const g = new GraphQuery(deps.store, deps.schema, deps.clock ? { clock: deps.clock } : {})
-  if (!deps.schema.nodes[q.type]) throw new ConfigError(`unknown node type "${q.type}"`, `known: ${Object.keys(deps.schema.nodes).join(', ')}; for a job module of your own pass --job <path>`)
+  if (!deps.schema.nodes[q.type])
+    throw new ConfigError(
+      `unknown node type "${q.type}"`,
+      `known: ${Object.keys(deps.schema.nodes).join(', ')}; for a job module of your own pass --job <path>`,
+    )
   const start = { type: q.type, id: q.id }
   if (q.kind === 'node') {
     const node = await g.getNode(start, q.select)
@@ -82,6 +107,12 @@ export async function executeQuery(q: QueryRequest, deps: { readonly store: KvDa
       ...(q.page ? { pageToken: q.page } : {}),
       ...(q.select ? { select: q.select } : {}),
     })
+    if (q.format)
+      return [
+        drawing(q.format, start, [
+          { hop: { edge: q.edge, direction: q.in ? 'in' : 'out' }, reached: page.neighbors.map((n) => ({ ...n, from: start })) },
+        ]).body.trimEnd(),
+      ]
     if (q.json) return [JSON.stringify(page)]
     const lines = page.neighbors.map((n) => `${n.node.type} ${n.node.id}  ${formatTime(n.eventTime)}  ${JSON.stringify(n.properties)}`)
     if (lines.length === 0) lines.push('(none)')
@@ -89,8 +120,10 @@ export async function executeQuery(q: QueryRequest, deps: { readonly store: KvDa
     return lines
   }
   const hops = q.hops.map(parseHop).map((h) => (q.limit !== undefined && h.limit === undefined ? { ...h, limit: q.limit } : h))
-  if (hops.length === 0) throw new ConfigError('a traversal needs at least one --hop', 'e.g. --hop started_watching --hop started_watching:in')
+  if (hops.length === 0)
+    throw new ConfigError('a traversal needs at least one --hop', 'e.g. --hop started_watching --hop started_watching:in')
   const steps = await g.traverse(start, hops, { excludeVisited: !!q.excludeVisited })
+  if (q.format) return [drawing(q.format, start, steps).body.trimEnd()]
   if (q.json) return [JSON.stringify(steps)]
   const lines: string[] = []
   steps.forEach((s, i) => {
@@ -118,13 +151,14 @@ interface Args {
   hop?: string[]
   'exclude-visited'?: boolean
   json: boolean
+  format?: 'dot' | 'mermaid'
   store: string
   job?: string
 }
 
 async function run(q: QueryRequest, a: Args): Promise<void> {
   const schema = a.job ? (await resolveJob(a.job)).graph : builtInSchema()
-  const store = await openStoreFromFlag(a.store, { mustExist: true })
+  const store = await openForReading(a.store)
   try {
     for (const line of await executeQuery(q, { store, schema })) console.log(line)
   } finally {
@@ -132,7 +166,13 @@ async function run(q: QueryRequest, a: Args): Promise<void> {
   }
 }
 
-const selectOf = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined)
+const selectOf = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined
 
 const common = (y: Argv) =>
   y
@@ -140,7 +180,10 @@ const common = (y: Argv) =>
     .positional('id', { type: 'string', demandOption: true, describe: 'node id' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .option('store', { type: 'string', default: DEFAULT_STORE, describe: STORE_HELP })
-    .option('job', { type: 'string', describe: 'read with the graph schema of this job (topic or module path); default: the built-in jobs' })
+    .option('job', {
+      type: 'string',
+      describe: 'read with the graph schema of this job (topic or module path); default: the built-in jobs',
+    })
 
 export const queryCommand: CommandModule = {
   command: 'query',
@@ -151,7 +194,8 @@ export const queryCommand: CommandModule = {
         command: 'node <type> <id>',
         describe: 'A node and its properties',
         builder: (q) => common(q).option('select', { type: 'string', describe: 'properties to show, comma-separated' }),
-        handler: (a) => run({ kind: 'node', type: a.type, id: a.id, json: a.json, ...(a.select ? { select: selectOf(a.select)! } : {}) }, a),
+        handler: (a) =>
+          run({ kind: 'node', type: a.type, id: a.id, json: a.json, ...(a.select ? { select: selectOf(a.select)! } : {}) }, a),
       })
       .command<Args>({
         command: 'neighbors <type> <id> <edge>',
@@ -161,11 +205,19 @@ export const queryCommand: CommandModule = {
             .positional('edge', { type: 'string', demandOption: true, describe: 'edge type' })
             .option('in', { type: 'boolean', default: false, describe: 'follow the edge backwards (types declared both ways)' })
             .option('limit', { type: 'number', default: 100, describe: 'neighbours per page' })
-            .option('order', { choices: ['latest', 'any'] as const, default: 'latest' as const, describe: 'newest first, or key order (cheaper)' })
+            .option('order', {
+              choices: ['latest', 'any'] as const,
+              default: 'latest' as const,
+              describe: 'newest first, or key order (cheaper)',
+            })
             .option('lookback', { type: 'string', describe: 'only edges newer than this, e.g. 7d, 12h' })
             .option('prefix', { type: 'string', describe: 'only neighbours whose id starts with this' })
             .option('page', { type: 'string', describe: 'the token printed after "more:"' })
-            .option('select', { type: 'string', describe: 'edge properties to show, comma-separated' }),
+            .option('select', { type: 'string', describe: 'edge properties to show, comma-separated' })
+            .option('format', {
+              choices: ['dot', 'mermaid'] as const,
+              describe: 'draw the neighbourhood: Graphviz DOT or a Mermaid flowchart',
+            }),
         handler: (a) =>
           run(
             {
@@ -181,6 +233,7 @@ export const queryCommand: CommandModule = {
               ...(a.prefix !== undefined ? { prefix: a.prefix } : {}),
               ...(a.page ? { page: a.page } : {}),
               ...(a.select ? { select: selectOf(a.select)! } : {}),
+              ...(a.format ? { format: a.format } : {}),
             },
             a,
           ),
@@ -192,8 +245,25 @@ export const queryCommand: CommandModule = {
           common(q)
             .option('hop', { type: 'string', array: true, demandOption: true, describe: 'edgeType[:in][:limit], once per hop' })
             .option('limit', { type: 'number', describe: 'default neighbours per node and hop' })
-            .option('exclude-visited', { type: 'boolean', default: false, describe: 'leave out nodes reached earlier (who else …)' }),
-        handler: (a) => run({ kind: 'traverse', type: a.type, id: a.id, hops: a.hop ?? [], json: a.json, excludeVisited: !!a['exclude-visited'], ...(a.limit !== undefined ? { limit: a.limit } : {}) }, a),
+            .option('exclude-visited', { type: 'boolean', default: false, describe: 'leave out nodes reached earlier (who else …)' })
+            .option('format', {
+              choices: ['dot', 'mermaid'] as const,
+              describe: 'draw what the hops reached: Graphviz DOT or a Mermaid flowchart',
+            }),
+        handler: (a) =>
+          run(
+            {
+              kind: 'traverse',
+              type: a.type,
+              id: a.id,
+              hops: a.hop ?? [],
+              json: a.json,
+              excludeVisited: !!a['exclude-visited'],
+              ...(a.limit !== undefined ? { limit: a.limit } : {}),
+              ...(a.format ? { format: a.format } : {}),
+            },
+            a,
+          ),
       })
       .demandCommand(1, 'say what to query: node, neighbors or traverse'),
   handler: () => {},

@@ -10,7 +10,9 @@
  * stored cells of a whole batch with one multi-get, keep only versions that win under
  * last-writer-wins, and commit them in one atomic batch; writes are serialised so two
  * batches can not both read a stale version. Record tombstones are only looked up in
- * namespaces that ever had a record deleted (the 'n' markers, loaded at open).
+ * namespaces that ever had a record deleted (the 'n' markers, loaded at open). Reads of
+ * a batch (`readRecords`, a traversal hop) run on the calling thread in one pass: one
+ * synchronous range read or multi-get per record, no iterator objects.
  *
  * @example
  * const store = await RocksDbKvStore.open('.rdg/graph', { namespaces: { 'edge.*': { ttlMs: 30 * 86_400_000 } } })
@@ -19,8 +21,38 @@
 import { systemClock, type Clock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
 import { nextEntries, rocksDb, type Database } from '../../base/rocksdb.ts'
-import { DEFAULT_PAGE_ITEMS, RecordReads, type ItemQuery, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
-import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
+import {
+  DEFAULT_PAGE_ITEMS,
+  RecordReads,
+  type ItemQuery,
+  type KvDataStore,
+  type KvPut,
+  type PageQuery,
+  type RecordPage,
+  type RecordRequest,
+  type ScanPage,
+  type ScanQuery,
+  type ScanRow,
+  type StoredItem,
+} from './api.ts'
+import {
+  checkEventTime,
+  checkQuery,
+  compareKeys,
+  decodeToken,
+  decodeValue,
+  encodeToken,
+  isLive,
+  itemBytes,
+  PageBuilder,
+  putCell,
+  resumeAfter,
+  selects,
+  supersedes,
+  toItem,
+  tombstone,
+  type Cell,
+} from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
 const FORMAT_KEY = Buffer.from('mformat')
@@ -58,7 +90,34 @@ function encodeCell(c: Cell): Buffer {
 function decodeCell(b: Buffer): Cell {
   const flags = b[0]!
   const expires = (flags & EXPIRES) !== 0
-  return { deleted: (flags & DELETED) !== 0, eventTime: b.readDoubleBE(1), expiresAt: expires ? b.readDoubleBE(9) : null, value: b.subarray(expires ? 17 : 9) }
+  return {
+    deleted: (flags & DELETED) !== 0,
+    eventTime: b.readDoubleBE(1),
+    expiresAt: expires ? b.readDoubleBE(9) : null,
+    value: b.subarray(expires ? 17 : 9),
+  }
+}
+
+/**
+ * An item whose value is decoded when first read: a LATEST page reads thousands of edges
+ * to keep the newest hundred, and only those need their properties. `value` is an own
+ * enumerable property (spread, JSON and equality see it).
+ */
+function lazyItem(key: string, cell: Cell): StoredItem {
+  let bytes: Uint8Array | null = cell.value
+  let value: unknown
+  const item = cell.expiresAt === null ? { key, eventTime: cell.eventTime } : { key, eventTime: cell.eventTime, expiresAt: cell.expiresAt }
+  Object.defineProperty(item, 'value', {
+    enumerable: true,
+    get: () => {
+      if (bytes !== null) {
+        value = decodeValue(bytes)
+        bytes = null
+      }
+      return value
+    },
+  })
+  return item as StoredItem
 }
 
 const recordPrefix = (ns: string, rid: string): Buffer => Buffer.from(`d${ns}\u0000${rid}\u0000`, 'utf8')
@@ -109,7 +168,10 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).syscall === 'mkdir') throw err // the directory could not be made: mkdir's own error (a disk failure keeps its code)
       const msg = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message
-      throw new ConfigError(`cannot open the KV store at ${path}: ${msg}`, /lock/i.test(msg) ? 'another process is using it; stop it or use another directory' : 'check the directory')
+      throw new ConfigError(
+        `cannot open the KV store at ${path}: ${msg}`,
+        /lock/i.test(msg) ? 'another process is using it; stop it or use another directory' : 'check the directory',
+      )
     }
     const [format] = await db.getMany([FORMAT_KEY])
     if (!format) {
@@ -118,12 +180,18 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
       await it.close()
       if (first) {
         await db.close()
-        throw new ConfigError(`${path} holds a graph store in an older layout`, 'delete the directory (rdg rebuilds it by replaying) or pass another store directory')
+        throw new ConfigError(
+          `${path} holds a graph store in an older layout`,
+          'delete the directory (rdg rebuilds it by replaying) or pass another store directory',
+        )
       }
       await db.put(FORMAT_KEY, FORMAT)
     } else if (!format.equals(FORMAT)) {
       await db.close()
-      throw new ConfigError(`${path} holds a KV store in layout ${format.toString()}, not ${FORMAT.toString()}`, 'use a store directory written by this version')
+      throw new ConfigError(
+        `${path} holds a KV store in layout ${format.toString()}, not ${FORMAT.toString()}`,
+        'use a store directory written by this version',
+      )
     }
     const withDeletions = new Set<string>()
     for await (const key of db.keys({ gt: MARKERS, lt: above(MARKERS) })) withDeletions.add(key.toString('utf8', 1))
@@ -189,7 +257,9 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
     checkName('record id', recordId)
     const cell = tombstone(eventTime)
     const prefix = recordPrefix(namespace, recordId)
-    await this.serial(() => this.writeCells(itemKeys.map((k) => ({ key: Buffer.concat([prefix, Buffer.from(k)]), namespace, recordId, cell }))))
+    await this.serial(() =>
+      this.writeCells(itemKeys.map((k) => ({ key: Buffer.concat([prefix, Buffer.from(k)]), namespace, recordId, cell }))),
+    )
   }
 
   async deleteRecord(namespace: string, recordId: string, eventTime: number): Promise<void> {
@@ -228,7 +298,58 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
     return v ? v.readDoubleBE(0) : null
   }
 
+  /**
+   * One page of each record, all read on the calling thread in one pass when the binding
+   * allows (a point multi-get for key lookups, one synchronous range read per record: no
+   * iterator objects, no thread-pool hop per record); else one `readRecord` per request.
+   */
+  override readRecords(requests: readonly RecordRequest[]): Promise<RecordPage[]> {
+    if (!this.db.rangesSync || !this.db.readsSync) return super.readRecords(requests)
+    try {
+      return Promise.resolve(requests.map((r) => this.readRecordSync(r.namespace, r.recordId, r.query ?? {})))
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** `readRecord` on the calling thread (only when `db.rangesSync` and `db.readsSync`). */
+  private readRecordSync(namespace: string, recordId: string, query: PageQuery): RecordPage {
+    checkName('namespace', namespace)
+    checkName('record id', recordId)
+    checkQuery(query)
+    const after = resumeAfter(query)
+    const prefix = recordPrefix(namespace, recordId)
+    const tomb = this.withDeletions.has(namespace) ? this.db.getManySync([tombstoneKey(namespace, recordId)])[0] : null
+    const deletedAt = tomb ? tomb.readDoubleBE(0) : null
+    const now = this.clock.now()
+    const page = new PageBuilder(query)
+    const token = (last: StoredItem) => encodeToken({ k: last.key })
+    const take = (key: string, cell: Cell): boolean =>
+      !isLive(cell, now, deletedAt) || page.offer(lazyItem(key, cell), itemBytes(key, cell.value.length))
+    if (query.keys) {
+      const keys = [...new Set(query.keys)].filter((k) => after === null || compareKeys(k, after) > 0).sort(compareKeys)
+      const values = this.db.getManySync(keys.map((k) => Buffer.concat([prefix, Buffer.from(k)])))
+      for (let i = 0; i < keys.length; i++) {
+        const v = values[i]
+        if (v && !take(keys[i]!, decodeCell(v))) return page.finish(true, token)
+      }
+      return page.finish(false, token)
+    }
+    let range: { gt?: Buffer; gte?: Buffer; lt: Buffer } = bounds(prefix, query, after)
+    for (let size = Math.min(CHUNK, (query.limit ?? DEFAULT_PAGE_ITEMS) + 1); ; size = CHUNK) {
+      const entries = this.db.rangeSync({ ...range, limit: size })
+      for (const [k, v] of entries) {
+        const key = k.toString('utf8', prefix.length)
+        if (!selects(query, key)) continue
+        if (!take(key, decodeCell(v))) return page.finish(true, token)
+      }
+      if (entries.length < size) return page.finish(false, token)
+      range = { gt: entries[entries.length - 1]![0], lt: range.lt }
+    }
+  }
+
   async readRecord(namespace: string, recordId: string, query: PageQuery = {}): Promise<RecordPage> {
+    if (this.db.rangesSync && this.db.readsSync) return this.readRecordSync(namespace, recordId, query)
     checkName('namespace', namespace)
     checkName('record id', recordId)
     checkQuery(query)
@@ -238,7 +359,8 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
     const now = this.clock.now()
     const page = new PageBuilder(query)
     const token = (last: StoredItem) => encodeToken({ k: last.key })
-    const take = (key: string, cell: Cell): boolean => !isLive(cell, now, deletedAt) || page.offer(toItem(key, cell), itemBytes(key, cell.value.length))
+    const take = (key: string, cell: Cell): boolean =>
+      !isLive(cell, now, deletedAt) || page.offer(toItem(key, cell), itemBytes(key, cell.value.length))
 
     if (query.keys) {
       const keys = [...new Set(query.keys)].filter((k) => after === null || compareKeys(k, after) > 0).sort(compareKeys)
@@ -285,12 +407,20 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
           const sep = k.indexOf(SEP, prefix.length)
           return { recordId: k.toString('utf8', prefix.length, sep), key: k.toString('utf8', sep + 1), cell: decodeCell(v) }
         })
-        const unknown = this.withDeletions.has(namespace) ? [...new Set(parsed.map((p) => p.recordId).filter((r) => !deletedAt.has(r)))] : []
+        const unknown = this.withDeletions.has(namespace)
+          ? [...new Set(parsed.map((p) => p.recordId).filter((r) => !deletedAt.has(r)))]
+          : []
         const tombs = await this.getMany(unknown.map((r) => tombstoneKey(namespace, r)))
-        unknown.forEach((r, i) => deletedAt.set(r, tombs[i] ? tombs[i]!.readDoubleBE(0) : null))
+        unknown.forEach((r, i) => deletedAt.set(r, tombs[i] ? tombs[i].readDoubleBE(0) : null))
         for (const p of parsed) {
           if (!isLive(p.cell, now, deletedAt.get(p.recordId) ?? null)) continue
-          if (!page.offer({ recordId: p.recordId, ...toItem(p.key, p.cell) }, itemBytes(p.recordId, 0) + itemBytes(p.key, p.cell.value.length))) return page.finish(true, token)
+          if (
+            !page.offer(
+              { recordId: p.recordId, ...toItem(p.key, p.cell) },
+              itemBytes(p.recordId, 0) + itemBytes(p.key, p.cell.value.length),
+            )
+          )
+            return page.finish(true, token)
         }
       }
     } finally {

@@ -2,7 +2,7 @@
  * The layering rule, checked on the source tree: every import points down (or stays in its
  * own folder), so there is no wrong-way import and no cycle between folders.
  *
- *   base → state → engine → operators → graph → store → connectors → testing → jobs → cli
+ *   base → state → engine → operators → graph → store → connectors → testing → jobs → serving → cli
  *
  * (index.ts, connectors/index.ts and the other package entry points re-export from below.)
  */
@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = resolve(import.meta.dirname, '../..')
-export const LAYERS = ['base', 'state', 'engine', 'operators', 'graph', 'store', 'connectors', 'testing', 'jobs', 'cli'] as const
+export const LAYERS = ['base', 'state', 'engine', 'operators', 'graph', 'store', 'connectors', 'testing', 'jobs', 'serving', 'operating', 'cli'] as const
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = []
@@ -55,6 +55,8 @@ describe('layering', () => {
   })
 
   it('the check itself catches a wrong-way import', () => {
-    expect(importsOf(`import type { X } from '../engine/x.ts'\nexport { y } from './y.ts'\nconst m = await import('../cli/main.ts')`)).toEqual(['../engine/x.ts', './y.ts', '../cli/main.ts'])
+    expect(
+      importsOf(`import type { X } from '../engine/x.ts'\nexport { y } from './y.ts'\nconst m = await import('../cli/main.ts')`),
+    ).toEqual(['../engine/x.ts', './y.ts', '../cli/main.ts'])
   })
 })

@@ -1,0 +1,354 @@
+/**
+ * The query service under load, on a graph of 1 M+ edges built by the real playback job
+ * (generator events through the engine into an embedded RocksDB store; built once into
+ * --dir and reused):
+ * - node reads (a random account); 1-hop reads, limit 100: a profile's devices (a narrow
+ *   node), a title's viewers in key order (ANY) and newest first (LATEST: a title has
+ *   ~27 000 viewers, LATEST reads up to 5 000 of them to keep the newest 100); 2-hop
+ *   traversals (a profile's titles, then their other viewers, limit 100 each, visited
+ *   excluded) in ANY and LATEST order; at 1, 8 and 32 concurrent keep-alive HTTP clients:
+ *   requests/s, p50/p99 and failures;
+ * - on `rdg-job serve` over the idle store (read cache on and off), and on
+ *   `rdg-job run … --serve` with the job ingesting into the same store at the same time;
+ * - with --cassandra: the same queries on a real single-node Cassandra holding a copy of
+ *   the graph (started through test/infra/cassandra-server.ts).
+ *
+ *   node --import tsx bench/serving.ts [--dir .rdg/bench-serving] [--seconds 3] [--accounts 300000] [--events 1200000] [--cassandra]
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { systemClock } from '../base/clock.ts'
+import { buildJobIo, PACKAGE_ROOT, sideInputDirFor } from '../cli/job-io.ts'
+import { GeneratorSource } from '../connectors/generator/generator-source.ts'
+import { runJob } from '../graph/run-job.ts'
+import { playbackSchema } from '../jobs/playback-events.ts'
+import { builtInJobs } from '../jobs/registry.ts'
+import type { KvDataStore } from '../store/kv/api.ts'
+import { CassandraKvStore } from '../store/kv/cassandra-kv.ts'
+import { RocksDbKvStore } from '../store/kv/rocksdb-kv.ts'
+import { KvGraphSink } from '../store/graph-sink.ts'
+import { CassandraServer } from '../test/infra/cassandra-server.ts'
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+const DIR = resolve(arg('dir') ?? '.rdg/bench-serving')
+const SECONDS = Number(arg('seconds') ?? 3)
+const ACCOUNTS = Number(arg('accounts') ?? 300_000)
+const EVENTS = Number(arg('events') ?? 1_200_000)
+const BIN = join(PACKAGE_ROOT, 'bin', 'rdg-job.js')
+const STORE = join(DIR, 'graph')
+const playback = builtInJobs.get('playback-events')!
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+/** Seeded PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Builds the graph with the playback job: many accounts, no heartbeats (each watch is start + stop), so edges are many. */
+async function build(): Promise<void> {
+  const store = await RocksDbKvStore.open(STORE)
+  const dir = join(DIR, 'job')
+  const io = await buildJobIo(playback, { kind: 'generator', count: 1 }, dir)
+  const source = new GeneratorSource({
+    topic: 'playback-events',
+    encoding: 'avro',
+    schema: playbackSchema,
+    catalogDir: join(PACKAGE_ROOT, 'data', 'catalog'),
+    count: EVENTS,
+    accounts: ACCOUNTS,
+    heartbeats: 0,
+    seed: 11,
+  })
+  const sink = new KvGraphSink({ id: 'graph-store', store, schema: playback.graph, onReject: () => {} })
+  const t0 = performance.now()
+  const handle = runJob(playback, {
+    source,
+    decode: io.decode,
+    graphSinks: [sink],
+    deadLetterSink: io.deadLetterSink,
+    dataDir: dir,
+    sideInputDir: sideInputDirFor(playback),
+    state: { backend: 'rocksdb' },
+    checkpoint: { intervalMs: 30_000 },
+  })
+  let cancel = () => {}
+  const tick = () => {
+    process.stderr.write(`  building: ${fmt(handle.metrics.recordsIn)} events, ${fmt(sink.written)} items written\r`)
+    cancel = systemClock.schedule(2_000, tick)
+  }
+  tick()
+  await handle.done
+  cancel()
+  await store.close()
+  console.log(
+    `built with the playback job: ${fmt(EVENTS)} events (${fmt(ACCOUNTS)} accounts) in ${((performance.now() - t0) / 1_000).toFixed(0)} s, ${fmt(sink.written)} KV items`,
+  )
+}
+
+/** Edges per out-namespace (one item per edge in the out adjacency lists). */
+async function countEdges(store: KvDataStore): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const e of Object.keys(playback.graph.edges)) {
+    let n = 0
+    let token: string | null = null
+    do {
+      const page = await store.scanNamespace(`edge.${e}`, { limit: 10_000, ...(token ? { pageToken: token } : {}) })
+      n += page.items.length
+      token = page.next
+    } while (token)
+    out[e] = n
+  }
+  return out
+}
+
+/** Ids to query: accounts and profiles that exist, and the titles. */
+async function sampleIds(store: KvDataStore): Promise<{ accounts: string[]; profiles: string[]; titles: string[] }> {
+  const accounts: string[] = []
+  const profiles: string[] = []
+  const titles = new Set<string>()
+  let token: string | null = null
+  do {
+    const page = await store.scanNamespace('edge.has_profile', { limit: 10_000, ...(token ? { pageToken: token } : {}) })
+    for (const i of page.items) {
+      if (accounts[accounts.length - 1] !== i.recordId) accounts.push(i.recordId)
+      profiles.push(i.key.slice('profile:'.length))
+    }
+    token = profiles.length < 50_000 ? page.next : null
+  } while (token)
+  const catalog = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'catalog', 'titles.json'), 'utf8')) as Array<{ titleId: string }>
+  for (const t of catalog)
+    if ((await store.readRecord('edge.started_watching.in', t.titleId, { limit: 1 })).items.length > 0) titles.add(t.titleId)
+  return { accounts, profiles, titles: [...titles] }
+}
+
+interface Server {
+  readonly url: URL
+  readonly proc: ChildProcess
+  stop(): Promise<void>
+}
+
+function startServer(args: readonly string[]): Promise<Server> {
+  const proc = spawn(process.execPath, ['--max-old-space-size=1024', BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()))
+  return new Promise((resolveServer, reject) => {
+    proc.stderr.on('data', (d) => (out += String(d)))
+    proc.stdout.on('data', (d) => {
+      out += String(d)
+      const m = /serving .* on (http:\/\/[^\s]+)/.exec(out)
+      if (m) resolveServer({ url: new URL(m[1]!), proc, stop: () => (proc.kill('SIGTERM'), exited) })
+    })
+    void exited.then(() => reject(new Error(`server exited:\n${out}`)))
+  })
+}
+
+type Query = () => { method: 'GET' | 'POST'; path: string; body?: string }
+
+/** Resolves with the status (0: a transport error); anything but 200/404 counts as failed in the figures. */
+function call(agent: Agent, url: URL, q: ReturnType<Query>): Promise<number> {
+  return new Promise((resolveCall) => {
+    const headers = q.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(q.body) } : {}
+    const req = request({ agent, host: url.hostname, port: url.port, method: q.method, path: q.path, headers }, (res) => {
+      res.resume()
+      res.on('end', () => resolveCall(res.statusCode ?? 0))
+    })
+    req.on('error', () => resolveCall(0))
+    req.end(q.body)
+  })
+}
+
+interface Figure {
+  rps: number
+  p50: number
+  p99: number
+  n: number
+  failed: number
+}
+
+async function load(url: URL, query: Query, clients: number, seconds: number): Promise<Figure> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients })
+  const latencies: number[] = []
+  let failed = 0
+  // warm-up: one request per client
+  await Promise.all(Array.from({ length: clients }, () => call(agent, url, query())))
+  const t0 = performance.now()
+  const end = t0 + seconds * 1_000
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now()
+        const status = await call(agent, url, query())
+        latencies.push(performance.now() - s)
+        if (status !== 200 && status !== 404) failed++
+      }
+    }),
+  )
+  const elapsed = (performance.now() - t0) / 1_000
+  agent.destroy()
+  latencies.sort((a, b) => a - b)
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN
+  return { rps: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), n: latencies.length, failed }
+}
+
+async function suite(label: string, url: URL, ids: { accounts: string[]; profiles: string[]; titles: string[] }): Promise<void> {
+  const r = rng(7)
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
+  const title = () => encodeURIComponent(pick(ids.titles))
+  const twoHop = (order: 'any' | 'latest') => () => ({
+    method: 'POST' as const,
+    path: '/v1/traverse',
+    body: JSON.stringify({
+      start: { type: 'profile', id: pick(ids.profiles) },
+      hops: [
+        { edge: 'started_watching', limit: 100, order },
+        { edge: 'started_watching', direction: 'in', limit: 100, order },
+      ],
+      excludeVisited: true,
+    }),
+  })
+  const queries: Record<string, Query> = {
+    'node read': () => ({ method: 'GET', path: `/v1/nodes/account/${encodeURIComponent(pick(ids.accounts))}` }),
+    '1-hop profile': () => ({
+      method: 'GET',
+      path: `/v1/nodes/profile/${encodeURIComponent(pick(ids.profiles))}/edges/streamed_from?limit=100`,
+    }),
+    '1-hop title any': () => ({
+      method: 'GET',
+      path: `/v1/nodes/title/${title()}/edges/started_watching?direction=in&limit=100&order=any`,
+    }),
+    '1-hop title latest': () => ({ method: 'GET', path: `/v1/nodes/title/${title()}/edges/started_watching?direction=in&limit=100` }),
+    '2-hop any': twoHop('any'),
+    '2-hop latest': twoHop('latest'),
+  }
+  console.log(
+    `\n${label}  (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  )
+  console.log(
+    `  ${'query'.padEnd(20)} ${'clients'.padStart(7)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  failed`,
+  )
+  for (const [name, q] of Object.entries(queries)) {
+    for (const clients of [1, 8, 32]) {
+      const m = await load(url, q, clients, SECONDS)
+      const cells = [fmt(m.rps).padStart(8), m.p50.toFixed(2).padStart(8), m.p99.toFixed(2).padStart(8)]
+      console.log(`  ${name.padEnd(20)} ${String(clients).padStart(7)} ${cells.join(' ')}  ${m.failed}`)
+    }
+  }
+}
+
+// --- the graph -------------------------------------------------------------------------
+if (!existsSync(STORE)) await build()
+const store = await RocksDbKvStore.open(STORE)
+const edges = await countEdges(store)
+const ids = await sampleIds(store)
+await store.close()
+const total = Object.values(edges).reduce((a, b) => a + b, 0)
+console.log(
+  `graph in ${STORE}: ${fmt(total)} edges (${Object.entries(edges)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ')}); ${fmt(ids.titles.length)} titles, sampled ${fmt(ids.accounts.length)} accounts, ${fmt(ids.profiles.length)} profiles`,
+)
+console.log(
+  `machine: ${(await import('node:os')).cpus().length} cores, shared with other work; clients and server in separate processes; ${SECONDS} s per figure`,
+)
+
+// --- embedded, idle store --------------------------------------------------------------
+for (const ttl of ['1000', '0']) {
+  const s = await startServer(['serve', '--store', `rocksdb:${STORE}`, '--listen', '127.0.0.1:0', '--cache-ttl', ttl])
+  try {
+    await suite(`rdg-job serve, embedded RocksDB, no job writing, read cache ${ttl === '0' ? 'off' : `on (ttl ${ttl} ms)`}`, s.url, ids)
+  } finally {
+    await s.stop()
+  }
+}
+
+// --- embedded, a job ingesting ---------------------------------------------------------
+{
+  const dataDir = mkdtempSync(join(tmpdir(), 'rdg-bench-serving-job-'))
+  const s = await startServer([
+    'run',
+    'playback-events',
+    '--source',
+    'generator',
+    '--rate',
+    '5000',
+    '--seed',
+    '23',
+    '--store',
+    `rocksdb:${STORE}`,
+    '--data-dir',
+    dataDir,
+    '--serve',
+    '127.0.0.1:0',
+  ])
+  try {
+    await suite('rdg-job run playback-events --rate 5000 --serve: the job ingesting into the store while it serves', s.url, ids)
+  } finally {
+    await s.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+// --- Cassandra -------------------------------------------------------------------------
+if (process.argv.includes('--cassandra')) {
+  const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-serving-cass-'))
+  const t0 = performance.now()
+  const server = await CassandraServer.start({ dir: join(dir, 'cassandra') })
+  console.log(`\n(Cassandra single node, started in ${((performance.now() - t0) / 1_000).toFixed(1)} s)`)
+  try {
+    const cass = await CassandraKvStore.connect({
+      contactPoints: [server.contactPoint],
+      localDataCenter: server.localDataCenter,
+      keyspace: 'bench_serving',
+      maxConcurrency: 64,
+    })
+    const from = await RocksDbKvStore.open(STORE)
+    const t1 = performance.now()
+    let copied = 0
+    for (const ns of Object.keys(playback.graph.edges)
+      .flatMap((e) => [`edge.${e}`, `edge.${e}.in`])
+      .concat(Object.keys(playback.graph.nodes).map((n) => `node.${n}`))) {
+      let token: string | null = null
+      do {
+        const page = await from.scanNamespace(ns, { limit: 5_000, ...(token ? { pageToken: token } : {}) })
+        await cass.putItems(
+          page.items.map((i) => ({ namespace: ns, recordId: i.recordId, item: { key: i.key, value: i.value, eventTime: i.eventTime } })),
+        )
+        copied += page.items.length
+        token = page.next
+      } while (token)
+    }
+    await from.close()
+    await cass.close()
+    console.log(`copied ${fmt(copied)} items to Cassandra in ${((performance.now() - t1) / 1_000).toFixed(0)} s`)
+    const s = await startServer([
+      'serve',
+      '--store',
+      `cassandra:${server.contactPoint}/bench_serving?dc=${server.localDataCenter}`,
+      '--listen',
+      '127.0.0.1:0',
+    ])
+    try {
+      await suite('rdg-job serve, Cassandra (one node), read cache on (ttl 1000 ms)', s.url, ids)
+    } finally {
+      await s.stop()
+    }
+  } finally {
+    await server.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
