@@ -9,6 +9,7 @@
  * jobShapeProblems({ topic: '' }) // [{ field: 'topic', message: '"topic" must be a non-empty string' }, ...]
  */
 import { ConfigError } from '../base/errors.ts'
+import { topicNameProblem } from './ids.ts'
 import type { JobDefinition } from './job-definition.ts'
 
 /**
@@ -47,6 +48,11 @@ export function jobShapeProblems(value: unknown): JobProblem[] {
     if (!ok) problems.push({ field: name, message: `"${name}" ${what}` })
   }
   need('topic', typeof job.topic === 'string' && job.topic.length > 0, 'must be a non-empty string')
+  // the topic names the job's directory under --data-dir and a Kafka topic: Kafka's rule keeps it a plain name
+  const topicProblem = typeof job.topic === 'string' && job.topic.length > 0 ? topicNameProblem(job.topic) : null
+  if (topicProblem !== null) {
+    problems.push({ field: 'topic', message: `"topic" ${JSON.stringify(job.topic)} ${topicProblem}`, token: job.topic as string })
+  }
   const value_ = job.value as Record<string, unknown> | undefined
   const avroSchema = value_?.format === 'avro' && typeof value_.schema === 'object' && value_.schema !== null
   need('value', !!value_ && (value_.format === 'json' || avroSchema), "must be { format: 'json' } or { format: 'avro', schema }")

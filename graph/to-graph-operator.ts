@@ -1,7 +1,7 @@
 /**
  * Maps one record to the graph primitives it implies (an action yields several nodes and
  * edges), through a reused GraphBuilder. A primitive's event time defaults to the
- * record's. Ids must be non-empty strings; a record that builds a bad primitive goes to
+ * record's. Ids must be ids the store accepts (ids.ts); a record that builds a bad primitive goes to
  * the dead letters with nothing emitted (the flatMap operator's all-or-nothing rule).
  *
  * @example
@@ -16,10 +16,20 @@ import type { Collector } from '../engine/process-function.ts'
 import type { OperatorId } from '../base/ids.ts'
 import type { GraphPrimitive, NodeRef, Properties } from './model.ts'
 import { flatMapOperator } from '../operators/flat-map.ts'
+import { idProblem, ID_SUSPECT as SUSPECT, previewId } from './ids.ts'
 
-/** Throws unless `id` is a non-empty string; `what` and `type` only make the message (built only on failure). */
+/**
+ * Throws unless `id` is an id the graph store accepts (idProblem in ids.ts: non-empty,
+ * no control characters, well-formed Unicode, at most MAX_ID_BYTES); `what` and `type`
+ * only make the message (built only on failure). The record then becomes a dead letter
+ * with nothing of it emitted, instead of a primitive the store refuses later.
+ */
 export function checkId(what: 'node' | 'edge source' | 'edge destination', type: string, id: unknown): void {
-  if (typeof id !== 'string' || id.length === 0) throw new Error(`${what.startsWith('edge') ? `edge ${type}${what.slice(4)}` : `node ${type}`} id must be a non-empty string, got ${JSON.stringify(id)}`)
+  if (typeof id === 'string' && id.length > 0 && id.length < 1_365 && !SUSPECT.test(id)) return // the common case, one regex test
+  const whose = what.startsWith('edge') ? `edge ${type}${what.slice(4)}` : `node ${type}`
+  if (typeof id !== 'string' || id.length === 0) throw new Error(`${whose} id must be a non-empty string, got ${JSON.stringify(id)}`)
+  const problem = idProblem(id)
+  if (problem !== null) throw new Error(`${whose} id ${previewId(id)} ${problem}`)
 }
 
 export function toGraphOperator<R>(id: OperatorId, toGraph: (record: R, graph: GraphBuilder) => void, description = 'toGraph: record → nodes and edges'): StreamOperator {

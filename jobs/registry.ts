@@ -42,7 +42,10 @@ export async function resolveJob(topicOrPath: string): Promise<JobDefinition> {
   try {
     mod = (await importJobModule(path)) as { default?: unknown }
   } catch (err) {
-    throw new ConfigError(`job module ${topicOrPath} failed to load: ${(err as Error).message.split('\n')[0]}`)
+    // esbuild's "Transform failed with 1 error:" is followed by the line that says where and what
+    const lines = (err as Error).message.split('\n').filter((l) => l.trim() !== '')
+    const what = /^Transform failed with \d+ errors?:?$/.test(lines[0] ?? '') && lines[1] ? lines[1].trim() : (lines[0] ?? String(err))
+    throw new ConfigError(`job module ${topicOrPath} failed to load: ${what}`, 'fix the module (rdg-job check <module> type-checks it)')
   }
   // A module tsx compiled as CommonJS arrives with its exports under `default`.
   let exported = mod.default

@@ -48,6 +48,9 @@ export interface DeadLetterMessage {
   readonly job: string
 }
 
+/** Longest letter JSON written whole; a longer value is cut to its first KiB with its length. */
+const MAX_LETTER_CHARS = 65_536
+
 export function createKafkaDeadLetterSink(options: KafkaDeadLetterSinkOptions): KafkaDeadLetterSink {
   return new KafkaDeadLetterSink(options)
 }
@@ -102,10 +105,16 @@ export class KafkaDeadLetterSink implements Sink<DeadLetter> {
       eventTime: letter.eventTime,
       job: this.job,
     }
+    let json = JSON.stringify(message)
+    if (json.length > MAX_LETTER_CHARS) {
+      // a huge record must not make a letter the broker refuses (its message.max.bytes, 1 MB by default)
+      const value = JSON.stringify(letter.value) ?? 'undefined'
+      json = JSON.stringify({ ...message, value: { truncated: true, chars: value.length, head: value.slice(0, 1_024) } })
+    }
     this.out!.push({
       topic: this.topic,
       key: src ? `${this.options.sourceTopic}:${src.partition}:${src.offset}` : null,
-      value: Buffer.from(JSON.stringify(message), 'utf8'),
+      value: Buffer.from(json, 'utf8'),
     })
   }
 

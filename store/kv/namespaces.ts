@@ -10,6 +10,7 @@
  * pick.lookup('node.title')            // undefined
  */
 import { ConfigError } from '../../base/errors.ts'
+import { ID_SUSPECT, idProblem, previewId } from '../../graph/ids.ts'
 
 /** Per-namespace settings a store applies. */
 export interface NamespaceSettings {
@@ -17,10 +18,16 @@ export interface NamespaceSettings {
   readonly ttlMs?: number
 }
 
-/** Throws a ConfigError unless `name` can be a namespace or record id. */
+/**
+ * Throws a ConfigError unless `name` can be a namespace or record id: the id rule of
+ * graph/ids.ts, the same toGraph applies where primitives are made, so a primitive that
+ * reaches a store is never refused here.
+ */
 export function checkName(kind: 'namespace' | 'record id', name: string): void {
   if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`${kind} must be a non-empty string, got ${JSON.stringify(name)}`)
-  if (name.includes('\u0000')) throw new ConfigError(`${kind} ${JSON.stringify(name)} contains a NUL character`, 'remove it; NUL separates names in the embedded store')
+  if (name.length < 1_365 && !ID_SUSPECT.test(name)) return
+  const problem = idProblem(name)
+  if (problem !== null) throw new ConfigError(`${kind} ${previewId(name)} ${problem}`, 'ids and names must be printable Unicode text of at most 4 096 UTF-8 bytes')
 }
 
 function globToRegExp(glob: string): RegExp {

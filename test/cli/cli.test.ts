@@ -35,7 +35,7 @@ describe('rdg-job', () => {
     [['run', 'playback-events', '--brokers', 'localhost'], /^rdg-job: --brokers "localhost" is not host:port/],
     [['run', 'playback-events', '--brokers', '127.0.0.1:9', '--source', 'generator'], /^rdg-job: --source and --brokers both given/],
     [['run', 'playback-events', '--source', 'file:/no/such/file.jsonl', '--data-dir', mkdtempSync(join(tmpdir(), 'rdg-cli-')), '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: input file \/no\/such\/file.jsonl does not exist/],
-    [['frobnicate'], /^rdg-job: Unknown argument: frobnicate/],
+    [['frobnicate'], /^rdg-job: unknown command "frobnicate"; see rdg-job --help for the commands$/],
     [['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: unknown edge type "no_such_edge"/],
     [['query', 'node', 'account', 'a1', '--store', '/no/such/graph'], /^rdg-job: no graph store at \/no\/such\/graph; check --store/],
   ])('%j: one clear line, exit code 2', (args, message) => {
