@@ -74,6 +74,12 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
   rejected = 0
   /** Failed attempts that were retried. */
   retries = 0
+  /** Store writes that succeeded (batches), and their summed and last latency: measured per batch, never per item. */
+  writeBatches = 0
+  writeMsTotal = 0
+  lastWriteMs = 0
+  /** Time the job spent waiting in `drain()` for this sink to take writes (backpressure). */
+  backpressureMs = 0
 
   constructor(private readonly options: KvGraphSinkOptions) {
     this.id = operatorId(options.id ?? 'kv-graph')
@@ -112,12 +118,17 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
   }
 
   async drain(): Promise<void> {
-    while (this.pending >= this.maxBuffered) {
+    const started = this.clock.now()
+    try {
+      while (this.pending >= this.maxBuffered) {
+        this.throwIfFailed()
+        this.pump(true)
+        await this.progress()
+      }
       this.throwIfFailed()
-      this.pump(true)
-      await this.progress()
+    } finally {
+      this.backpressureMs += this.clock.now() - started
     }
-    this.throwIfFailed()
   }
 
   async flush(): Promise<void> {
@@ -184,7 +195,11 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
         break
       }
       try {
+        const started = this.clock.now()
         await this.options.store.putItems(batch)
+        this.lastWriteMs = this.clock.now() - started
+        this.writeMsTotal += this.lastWriteMs
+        this.writeBatches++
         this.written += batch.length
         break
       } catch (err) {

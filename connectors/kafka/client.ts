@@ -8,7 +8,7 @@
  * const admin = await connectAdmin(kafka, { brokers: '127.0.0.1:9092' })
  * await requireTopics(admin, ['playback-events'], ['127.0.0.1:9092'])
  */
-import { Kafka, logLevel as LogLevelEnum, type Admin } from 'kafkajs'
+import { Kafka, logLevel as LogLevelEnum, type Admin, type logCreator } from 'kafkajs'
 import { systemClock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
 
@@ -44,11 +44,47 @@ export function parseBrokers(brokers: string | readonly string[]): string[] {
   return list
 }
 
+/** One kafkajs log entry, for a structured logger. */
+export interface KafkaLogEntry {
+  readonly level: 'error' | 'warn' | 'info' | 'debug'
+  readonly namespace: string
+  readonly message: string
+  readonly fields: Readonly<Record<string, unknown>>
+}
+
+let kafkaLogSink: { readonly write: (entry: KafkaLogEntry) => void; readonly level: KafkaLogLevel } | null = null
+
+/**
+ * Routes kafkajs' logs (its `logCreator`) of every client created from now on to `write`,
+ * at `level` and above, instead of kafkajs' raw JSON lines on stdout; null restores them.
+ */
+export function setKafkaLogSink(sink: { readonly write: (entry: KafkaLogEntry) => void; readonly level: KafkaLogLevel } | null): void {
+  kafkaLogSink = sink
+}
+
+const NAMES: Record<number, KafkaLogEntry['level']> = { [LogLevelEnum.ERROR]: 'error', [LogLevelEnum.WARN]: 'warn', [LogLevelEnum.INFO]: 'info', [LogLevelEnum.DEBUG]: 'debug' }
+
+function routedLogCreator(write: (entry: KafkaLogEntry) => void): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _t, logger: _l, ...fields } = log as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>
+      write({ level: NAMES[level] ?? 'info', namespace, message, fields })
+    }
+}
+
+/** High watermark (next offset to be written) per partition of a topic: what consumer lag is measured against. */
+export async function highWatermarks(admin: Admin, topic: string): Promise<Map<number, number>> {
+  const offsets = await admin.fetchTopicOffsets(topic)
+  return new Map(offsets.map((o) => [o.partition, Number(o.high)]))
+}
+
 export function createKafkaClient(options: KafkaClientOptions, retry?: { retries: number; initialRetryTime: number; maxRetryTime: number }): Kafka {
+  const routed = kafkaLogSink && options.logLevel !== 'nothing' ? kafkaLogSink : null
   return new Kafka({
     clientId: options.clientId ?? 'rdg',
     brokers: parseBrokers(options.brokers),
-    logLevel: LEVELS[options.logLevel ?? 'error'],
+    logLevel: LEVELS[routed ? (options.logLevel ?? routed.level) : (options.logLevel ?? 'error')],
+    ...(routed ? { logCreator: routedLogCreator(routed.write) } : {}),
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     ...(retry ? { retry } : {}),
   })

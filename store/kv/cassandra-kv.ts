@@ -70,8 +70,24 @@ export interface CassandraKvStoreOptions {
   readonly client?: cassandra.Client
 }
 
+/** Where cassandra-driver's own log events go (level: verbose | info | warning | error). */
+export type CassandraLogSink = (level: string, className: string, message: string) => void
+let cassandraLogSink: CassandraLogSink | null = null
+
+/** Routes the 'log' events of every client created from now on (the CLI passes its structured logger); null stops. */
+export function setCassandraLogSink(sink: CassandraLogSink | null): void {
+  cassandraLogSink = sink
+}
+
 /** Creates a client for a cluster (the stores of several keyspaces may share it). */
 export function createCassandraClient(options: Pick<CassandraKvStoreOptions, 'contactPoints' | 'localDataCenter' | 'requestTimeoutMs' | 'reconnect'>): cassandra.Client {
+  const client = newCassandraClient(options)
+  const sink = cassandraLogSink
+  if (sink) client.on('log', (level: string, className: string, message: string) => sink(level, className, message))
+  return client
+}
+
+function newCassandraClient(options: Pick<CassandraKvStoreOptions, 'contactPoints' | 'localDataCenter' | 'requestTimeoutMs' | 'reconnect'>): cassandra.Client {
   if (options.contactPoints.length === 0) throw new ConfigError('no Cassandra contact points', 'pass host:port of at least one node')
   const reconnect = options.reconnect ?? { baseMs: 200, maxMs: 2_000 }
   return new cassandra.Client({
