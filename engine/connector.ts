@@ -57,8 +57,15 @@ export interface Source<Raw> {
   poll(maxRecords: number): Promise<SourceBatch<Raw>>
   /** Positions after the last record returned by `poll`. */
   positions(): SourcePositions
-  /** Called after a checkpoint completed with these positions (Kafka commits offsets here). */
-  notifyCheckpointComplete?(id: CheckpointId, positions: SourcePositions): Promise<void>
+  /**
+   * Called after a checkpoint completed with these positions (Kafka commits offsets here).
+   * `held` names, per source partition (the records' `partition` as a string), the first
+   * position whose record's effect may still be pending inside an operator (an open
+   * window) and so is not in the sinks yet; partitions absent hold nothing. A position
+   * handed on to anyone else (Kafka: the offset committed to the group, which the
+   * partition's next owner starts from) must not pass it.
+   */
+  notifyCheckpointComplete?(id: CheckpointId, positions: SourcePositions, held: SourcePositions): Promise<void>
   close(): Promise<void>
 }
 

@@ -20,9 +20,10 @@ import type { OutputTag } from './elements.ts'
 import type { GraphVertex, JobGraph } from './job-graph.ts'
 import { RecordBatch } from './record-batch.ts'
 import type { OperatorRuntime, SideOutputs, SinkOperator } from './operator.ts'
-import type { JobMetrics, JobResult, OperatorCounts } from './run-options.ts'
+import { emptyCheckpointStats, type JobMetrics, type JobResult, type OperatorCounts } from './run-options.ts'
 import { MAX_WATERMARK, MIN_WATERMARK } from '../base/ids.ts'
 import { WatermarkTracker } from './watermarks.ts'
+import { HeldSegments } from './held-segments.ts'
 import { CheckpointStorage } from './checkpoint/storage.ts'
 import { CheckpointCoordinator } from './checkpoint/coordinator.ts'
 import { DataDirLock } from './checkpoint/data-dir-lock.ts'
@@ -74,6 +75,7 @@ export class Executor {
     operators: {},
     counters: {},
     deadLettersByReason: {},
+    checkpointStats: emptyCheckpointStats(),
   }
   private readonly control: ControlPlane
   private readonly tracker: WatermarkTracker
@@ -84,6 +86,18 @@ export class Executor {
   private readonly turns = new EventLoopTurns()
   private readonly coordinator: CheckpointCoordinator
   private watermark = MIN_WATERMARK
+  /** Per batch and partition: records whose effects may still be pending (what the source must not hand on). */
+  private readonly held = new HeldSegments()
+  /**
+   * Partitions that joined this member mid-run (moved here in a rebalance) and whose own
+   * watermark is still behind the job's: the latest event time each has shown. Their
+   * records are late only behind their own bounded out-of-orderness, not the job's
+   * watermark, so the records a new owner replays from the group's offset are not dropped.
+   */
+  private readonly catchingUp = new Map<number, { max: number }>()
+  private knownPartitions: ReadonlySet<number> | null = null
+  private lastPartitions: readonly number[] | undefined = undefined
+  private readonly maxOutOfOrderness: number
   private readonly allowedLateness: number
   private readonly maxAhead: number
   private readonly deadLetterPolicy: DeadLetterPolicy
@@ -96,10 +110,16 @@ export class Executor {
     const wm = graph.source.spec.watermark ?? {}
     this.tracker = new WatermarkTracker({ maxOutOfOrdernessMs: wm.maxOutOfOrdernessMs ?? 2_000, idleTimeoutMs: wm.idleTimeoutMs ?? 10_000 })
     this.allowedLateness = wm.allowedLatenessMs ?? 0
+    this.maxOutOfOrderness = wm.maxOutOfOrdernessMs ?? 2_000
     this.maxAhead = wm.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS
     this.deadLetterPolicy = new DeadLetterPolicy(options.deadLetterPolicy, this.metrics.deadLettersByReason)
     this.roots = graph.roots.map((v) => this.prepareVertex(v))
-    this.sinks = [...new Set([...this.all.filter((v) => v.vertex.operator.kind === 'sink').map((v) => (v.vertex.operator as SinkOperator).sink), options.deadLetterSink])]
+    this.sinks = [
+      ...new Set([
+        ...this.all.filter((v) => v.vertex.operator.kind === 'sink').map((v) => (v.vertex.operator as SinkOperator).sink),
+        options.deadLetterSink,
+      ]),
+    ]
     this.control = new ControlPlane(options.clock, options.checkpointIntervalMs, options.handleSignals, options.stopTimeoutMs)
     this.coordinator = new CheckpointCoordinator({
       job: graph.name,
@@ -109,6 +129,7 @@ export class Executor {
       sinks: this.sinks,
       clock: options.clock,
       retain: options.retainCheckpoints,
+      stats: this.metrics.checkpointStats,
     })
   }
 
@@ -130,6 +151,8 @@ export class Executor {
         this.watermark = restored.watermark.emitted ?? MIN_WATERMARK
         this.metrics.lastCheckpointId = restored.id
         this.metrics.restoredFrom = restored.id
+        this.held.restore(restored.held)
+        this.knownPartitions = new Set(Object.keys(restored.watermark.partitions).map(Number))
       }
       const sinkCtx = { jobName: this.graph.name, clock }
       for (const sink of this.sinks) await sink.open(sinkCtx)
@@ -214,7 +237,7 @@ export class Executor {
     this.checkpointWaiters = []
     this.control.activity = `taking a checkpoint (${reason}): flushing sinks and writing state`
     try {
-      const id = await this.coordinator.checkpoint(reason, this.tracker.snapshot())
+      const id = await this.coordinator.checkpoint(reason, this.tracker.snapshot(), () => this.held.settle(this.pendingFloor()))
       this.metrics.checkpoints++
       this.metrics.lastCheckpointId = id
       for (const w of waiters) w.resolve()
@@ -228,7 +251,9 @@ export class Executor {
   private ingest(batch: SourceBatch<unknown>): void {
     const { spec, connector } = this.graph.source
     const now = this.options.clock.now()
+    if (batch.partitions && batch.partitions !== this.lastPartitions) this.partitionsChanged(batch.partitions)
     if (batch.partitions) {
+      this.held.retain(batch.partitions)
       this.tracker.retain(batch.partitions)
       for (const p of batch.partitions) this.tracker.track(p, now)
     }
@@ -236,14 +261,43 @@ export class Executor {
     const lateBound = this.watermark - this.allowedLateness
     // An event time far ahead of the clock (a year-3000 typo) would move the watermark there and make every later record late.
     const aheadBound = now + this.maxAhead
+    // One held segment per run of a partition's records (its first offset, its latest admitted event time), its last record apart.
+    const held = this.held
+    held.nextBatch()
+    let runPartition = Number.NaN
+    let runFirst = 0
+    let runMax = -Infinity
+    let runBeforeLast = -Infinity
+    let lastTs = -Infinity
+    let runCatching: { max: number } | undefined
+    let runLateBound = lateBound
+    const catchingUp = this.catchingUp.size > 0 ? this.catchingUp : null
+    const ownLag = this.maxOutOfOrderness + 1 + this.allowedLateness
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!
+      if (rec.partition !== runPartition) {
+        if (i > 0) held.record(runPartition, runFirst, runBeforeLast, { offset: Number(records[i - 1]!.offset), eventTime: lastTs })
+        runPartition = rec.partition
+        runFirst = Number(rec.offset)
+        runMax = -Infinity
+        runBeforeLast = -Infinity
+        runCatching = catchingUp?.get(runPartition)
+      }
+      runBeforeLast = runMax
+      lastTs = -Infinity // set if this record is admitted
+      if (runCatching !== undefined) runLateBound = Math.min(lateBound, runCatching.max - ownLag)
       this.metrics.recordsIn++
       let event: unknown
       try {
         event = spec.decode(rec.value)
       } catch (err) {
-        this.deadLetter({ reason: `cannot decode: ${(err as Error).message}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: rawForLetter(rec.value), eventTime: null })
+        this.deadLetter({
+          reason: `cannot decode: ${(err as Error).message}`,
+          operator: spec.id,
+          source: { id: connector.id, partition: rec.partition, offset: rec.offset },
+          value: rawForLetter(rec.value),
+          eventTime: null,
+        })
         continue
       }
       let ts: number
@@ -253,22 +307,71 @@ export class Executor {
         ts = Number.NaN
       }
       if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-        this.deadLetter({ reason: `missing or invalid event time${spec.eventTimeField ? ` field "${spec.eventTimeField}"` : ''}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: null })
+        this.deadLetter({
+          reason: `missing or invalid event time${spec.eventTimeField ? ` field "${spec.eventTimeField}"` : ''}`,
+          operator: spec.id,
+          source: { id: connector.id, partition: rec.partition, offset: rec.offset },
+          value: event,
+          eventTime: null,
+        })
         continue
       }
       if (ts <= 0 || ts > aheadBound) {
-        const why = ts <= 0 ? 'is at or before the epoch' : `is more than ${this.maxAhead} ms ahead of processing time ${new Date(now).toISOString()} (watermark.maxAheadMs)`
-        this.deadLetter({ reason: `event time out of bounds: ${ts} ${why}`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: null })
+        const why =
+          ts <= 0
+            ? 'is at or before the epoch'
+            : `is more than ${this.maxAhead} ms ahead of processing time ${new Date(now).toISOString()} (watermark.maxAheadMs)`
+        this.deadLetter({
+          reason: `event time out of bounds: ${ts} ${why}`,
+          operator: spec.id,
+          source: { id: connector.id, partition: rec.partition, offset: rec.offset },
+          value: event,
+          eventTime: null,
+        })
         continue
       }
-      if (ts <= lateBound) {
+      if (ts <= (runCatching !== undefined ? runLateBound : lateBound)) {
         this.metrics.lateRecords++
-        this.deadLetter({ reason: `late: event time ${ts} is at or behind the watermark ${this.watermark} (allowed lateness ${this.allowedLateness} ms)`, operator: spec.id, source: { id: connector.id, partition: rec.partition, offset: rec.offset }, value: event, eventTime: ts })
+        this.deadLetter({
+          reason: `late: event time ${ts} is at or behind the watermark ${this.watermark} (allowed lateness ${this.allowedLateness} ms)`,
+          operator: spec.id,
+          source: { id: connector.id, partition: rec.partition, offset: rec.offset },
+          value: event,
+          eventTime: ts,
+        })
         continue
       }
       this.tracker.observe(rec.partition, ts, now)
+      lastTs = ts
+      if (ts > runMax) runMax = ts
+      if (runCatching !== undefined && ts > runCatching.max) runCatching.max = ts
       this.input.push(event, ts)
     }
+    // each run's last record a segment of its own: a far-ahead record before a quiet spell holds back only itself
+    const last = records[records.length - 1]
+    if (last !== undefined) held.record(runPartition, runFirst, runBeforeLast, { offset: Number(last.offset), eventTime: lastTs })
+    if (catchingUp) for (const [p, c] of catchingUp) if (c.max - this.maxOutOfOrderness - 1 >= this.watermark) catchingUp.delete(p)
+  }
+
+  /** A new assignment: partitions new to this member while the job's watermark is under way start catching up. */
+  private partitionsChanged(partitions: readonly number[]): void {
+    const known = this.knownPartitions
+    if (known !== null && this.watermark > MIN_WATERMARK) {
+      for (const p of partitions) if (!known.has(p) && !this.catchingUp.has(p)) this.catchingUp.set(p, { max: MIN_WATERMARK })
+    }
+    for (const p of this.catchingUp.keys()) if (!partitions.includes(p)) this.catchingUp.delete(p)
+    this.knownPartitions = new Set(partitions)
+    this.lastPartitions = partitions
+  }
+
+  /** The earliest event time whose effect an operator still holds back (Infinity when none does). */
+  private pendingFloor(): number {
+    let floor = Infinity
+    for (const v of this.all) {
+      const f = v.vertex.operator.pendingEventTimeFloor?.()
+      if (f !== undefined && f < floor) floor = f
+    }
+    return floor
   }
 
   private deadLetter(letter: DeadLetter): void {
@@ -306,7 +409,14 @@ export class Executor {
         await this.push(consumers, batch)
       } else {
         // Never drop silently: an unconsumed side output becomes dead letters.
-        for (let i = 0; i < batch.length; i++) this.deadLetter({ reason: `side output "${tag}" of ${v.vertex.operator.id} has no consumer`, operator: v.vertex.operator.id, source: null, value: batch.values[i], eventTime: batch.timestamps[i]! })
+        for (let i = 0; i < batch.length; i++)
+          this.deadLetter({
+            reason: `side output "${tag}" of ${v.vertex.operator.id} has no consumer`,
+            operator: v.vertex.operator.id,
+            source: null,
+            value: batch.values[i],
+            eventTime: batch.timestamps[i]!,
+          })
       }
       batch.clear()
     }
@@ -374,7 +484,11 @@ export class Executor {
     }
     this.all.push(rt)
     for (const c of vertex.children) rt.children.push(this.prepareVertex(c))
-    for (const [tag, list] of vertex.sideChildren) rt.sideChildren.set(tag, list.map((c) => this.prepareVertex(c)))
+    for (const [tag, list] of vertex.sideChildren)
+      rt.sideChildren.set(
+        tag,
+        list.map((c) => this.prepareVertex(c)),
+      )
     return rt
   }
 }
@@ -386,7 +500,13 @@ async function settleWithin(work: Promise<unknown> | undefined, ms: number, cloc
   if (!work) return
   let cancel: (() => void) | null = null
   const timeout = new Promise<void>((resolve) => (cancel = clock.schedule(ms, resolve)))
-  await Promise.race([work.then(() => undefined, () => undefined), timeout])
+  await Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ])
   ;(cancel as (() => void) | null)?.()
 }
 

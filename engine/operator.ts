@@ -79,6 +79,12 @@ export interface StreamOperator {
   hasDueTimers?(watermark: number, processingTime: number): boolean
   /** Adds the operator's own counts since the last call to the job's named counters (e.g. dedup's primitives in and out). */
   reportCounters?(counters: Record<string, number>): void
+  /**
+   * For operators that hold records' effects back (a window): the earliest event time of a
+   * record whose effect is still held (Infinity when none is). Asked at checkpoints; the
+   * runtime hands on no source position past a record at or after it.
+   */
+  pendingEventTimeFloor?(): number
   /** Called at each batch boundary (e.g. to reload side inputs that changed). */
   onBatchBoundary?(): void
   close?(): Promise<void>

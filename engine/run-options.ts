@@ -65,6 +65,26 @@ export interface JobMetrics {
   readonly counters: Record<string, number>
   /** Dead letters by the kind of their reason (e.g. "cannot decode", "late", "to-graph failed"). */
   readonly deadLettersByReason: Record<string, number>
+  /** Timings, sizes and failures of this run's checkpoints (kept by the checkpoint coordinator). */
+  readonly checkpointStats?: CheckpointStats
+}
+
+/** What the checkpoint coordinator measures, once per checkpoint (never per record). */
+export interface CheckpointStats {
+  /** Checkpoints that threw before completing. */
+  failures: number
+  /** Wall time of the last completed checkpoint, flush to prune. */
+  lastDurationMs: number
+  /** Summed over this run's completed checkpoints. */
+  totalDurationMs: number
+  /** Bytes of the state files the last checkpoint references (its `files` digests): the state's size on disk. */
+  lastBytes: number
+  /** Wall-clock time the last checkpoint completed, or null before the first. */
+  lastCompletedAt: number | null
+}
+
+export function emptyCheckpointStats(): CheckpointStats {
+  return { failures: 0, lastDurationMs: 0, totalDurationMs: 0, lastBytes: 0, lastCompletedAt: null }
 }
 
 export interface OperatorCounts {

@@ -43,8 +43,8 @@ export class CrashingSource<T> implements Source<T> {
     return this.inner.positions()
   }
 
-  notifyCheckpointComplete(id: CheckpointId, positions: SourcePositions): Promise<void> {
-    return this.inner.notifyCheckpointComplete?.(id, positions) ?? Promise.resolve()
+  notifyCheckpointComplete(id: CheckpointId, positions: SourcePositions, held: SourcePositions): Promise<void> {
+    return this.inner.notifyCheckpointComplete?.(id, positions, held) ?? Promise.resolve()
   }
 
   close(): Promise<void> {

@@ -15,7 +15,7 @@
  * const { revoked, seeks, lookUp } = positions.assign([0, 1, 2]) // seek each, look up the start of lookUp
  * positions.handedOut(records)
  * const checkpoint = positions.checkpoint() // { '0': '42', ... }
- * const offsets = positions.commitOffsets(checkpoint) // partition → offset to commit to the group
+ * const offsets = positions.commitOffsets(checkpoint, held) // partition → offset to commit to the group (never past a held record)
  */
 import type { SourcePositions } from '../../engine/connector.ts'
 
@@ -162,11 +162,22 @@ export class PartitionPositions {
     return out
   }
 
-  /** The offsets to commit to the group once the checkpoint that recorded `checkpointed` is complete: those of partitions still assigned. */
-  commitOffsets(checkpointed: SourcePositions): Map<number, number> {
+  /**
+   * The offsets to commit to the group once the checkpoint that recorded `checkpointed` is
+   * complete, for the partitions still assigned. The one place deciding what the group
+   * (and so a partition's next owner) gets: never past a record whose effect is still
+   * `held` in an operator (an open dedup window), so the next owner replays those records
+   * and nothing is stranded in a member that leaves; else the checkpointed position.
+   */
+  commitOffsets(checkpointed: SourcePositions, held: SourcePositions = {}): Map<number, number> {
     const owned = new Set(this.owned ?? [])
     const offsets = new Map<number, number>()
-    for (const [p, o] of Object.entries(checkpointed)) if (owned.has(Number(p))) offsets.set(Number(p), Number(o))
+    for (const [p, o] of Object.entries(checkpointed)) {
+      const partition = Number(p)
+      if (!owned.has(partition)) continue
+      const h = held[p]
+      offsets.set(partition, h !== undefined && Number(h) < Number(o) ? Number(h) : Number(o))
+    }
     return offsets
   }
 }
@@ -184,5 +195,8 @@ export function startOffset(
   byTime: readonly { readonly partition: number; readonly offset: string }[],
 ): number {
   const b = bounds.find((x) => x.partition === partition)
-  return committed.get(partition) ?? Number(start === 'earliest' ? b?.low : start === 'latest' ? b?.high : byTime.find((x) => x.partition === partition)?.offset)
+  return (
+    committed.get(partition) ??
+    Number(start === 'earliest' ? b?.low : start === 'latest' ? b?.high : byTime.find((x) => x.partition === partition)?.offset)
+  )
 }

@@ -16,8 +16,12 @@
  *   for it (bounded) before giving the partitions up. On the new assignment, kept
  *   partitions continue where the queue ended, revoked ones are dropped from the queue
  *   and the positions, and newly assigned ones start as on open.
- * - After each completed checkpoint its positions are committed to the group (in the
- *   background, latest wins: commit-loop.ts), so ordinary lag tools see the job's progress.
+ * - After each completed checkpoint offsets are committed to the group (in the background,
+ *   latest wins: commit-loop.ts): the checkpoint's position, but never past a record whose
+ *   effect the engine still holds in an open window (`held`), so whoever owns the
+ *   partition next (after a rebalance, a scale-in, a crash) replays those few seconds and
+ *   nothing is stranded in a member that left. The member's own checkpoint keeps its exact
+ *   positions. Ordinary lag tools see the committed offsets.
  * - A tombstone (null value) arrives as an empty Buffer (the decoder dead-letters it).
  *
  * @example
@@ -30,7 +34,16 @@ import { systemClock } from '../../base/clock.ts'
 import type { Source, SourceBatch, SourceContext, SourcePositions, SourceRecord } from '../../engine/connector.ts'
 import { ConfigError, TransientError } from '../../base/errors.ts'
 import { operatorId, type CheckpointId, type OperatorId } from '../../base/ids.ts'
-import { connectAdmin, createKafkaClient, isRebalancing, parseBrokers, requireTopics, retryRetriable, rootCause, type KafkaLogLevel } from './client.ts'
+import {
+  connectAdmin,
+  createKafkaClient,
+  isRebalancing,
+  parseBrokers,
+  requireTopics,
+  retryRetriable,
+  rootCause,
+  type KafkaLogLevel,
+} from './client.ts'
 import { CommitLoop } from './commit-loop.ts'
 import { PartitionPositions, startOffset, type KafkaStart } from './partition-positions.ts'
 
@@ -51,6 +64,7 @@ export interface KafkaSourceOptions {
    * Runs on each batch before `poll` hands it over, e.g. a decoder's `prepare` that fetches
    * unknown schema ids; returns null (no await) when there is nothing to do.
    */
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a hook may be a plain function that returns nothing
   readonly prepareBatch?: (records: readonly SourceRecord<Buffer>[]) => Promise<void> | null | void
   /** How long `poll` waits for records before returning an empty batch. Default 100 ms. */
   readonly pollTimeoutMs?: number
@@ -97,7 +111,8 @@ export class KafkaSource implements Source<Buffer> {
 
   constructor(private readonly options: KafkaSourceOptions) {
     if (!options.topic) throw new ConfigError('Kafka source needs a topic')
-    if (!options.groupId) throw new ConfigError('Kafka source needs a consumer group id', 'pass --group or let the CLI derive it from the topic')
+    if (!options.groupId)
+      throw new ConfigError('Kafka source needs a consumer group id', 'pass --group or let the CLI derive it from the topic')
     this.id = operatorId(options.id ?? `kafka-${options.topic}`)
     this.brokers = parseBrokers(options.brokers)
     this.maxBuffered = options.maxBufferedRecords ?? 20_000
@@ -105,15 +120,31 @@ export class KafkaSource implements Source<Buffer> {
     this.clock = options.clock ?? systemClock
     this.warn = options.warn ?? ((m) => process.stderr.write(`rdg: ${m}\n`))
     this.commits = new CommitLoop({
-      send: (offsets) => this.consumer!.commitOffsets([...offsets].map(([partition, offset]) => ({ topic: options.topic, partition, offset: String(offset) }))),
+      send: (offsets) =>
+        this.consumer!.commitOffsets(
+          [...offsets].map(([partition, offset]) => ({ topic: options.topic, partition, offset: String(offset) })),
+        ),
       canSend: () => this.consumer !== null,
-      failed: (err) => this.warn(`could not commit offsets of ${options.topic} to group ${options.groupId} (${rootCause(err)}); the next checkpoint will try again`),
+      failed: (err) =>
+        this.warn(
+          `could not commit offsets of ${options.topic} to group ${options.groupId} (${rootCause(err)}); the next checkpoint will try again`,
+        ),
     })
   }
 
   /** Partitions assigned to this member right now (empty before the first assignment). */
   get partitions(): readonly number[] {
     return this.partitionPositions.assigned ?? []
+  }
+
+  /** For consumer-lag metrics, read off the hot path: the topic, its brokers, the assigned partitions and the next offset to hand out in each. */
+  lagView(): {
+    readonly topic: string
+    readonly brokers: readonly string[]
+    readonly partitions: readonly number[]
+    readonly positions: SourcePositions
+  } {
+    return { topic: this.options.topic, brokers: this.brokers, partitions: this.partitions, positions: this.positions() }
   }
 
   /** Records waiting in the queue. */
@@ -130,7 +161,11 @@ export class KafkaSource implements Source<Buffer> {
     this.ctx = ctx
     if (!this.options.clock) this.clock = ctx.clock
     const { topic, groupId } = this.options
-    const client = { brokers: this.brokers, clientId: this.options.clientId ?? `rdg-${ctx.jobName}`, logLevel: this.options.logLevel ?? 'error' } as const
+    const client = {
+      brokers: this.brokers,
+      clientId: this.options.clientId ?? `rdg-${ctx.jobName}`,
+      logLevel: this.options.logLevel ?? 'error',
+    } as const
     this.kafka = createKafkaClient(client)
     this.admin = await connectAdmin(this.kafka, client)
     await requireTopics(this.admin, [topic], this.brokers)
@@ -172,7 +207,7 @@ export class KafkaSource implements Source<Buffer> {
         }
         this.wake = done
       })
-      if (this.failure) throw this.failure
+      if (this.failure) throw this.failure as Error
     }
     const n = Math.min(maxRecords, this.buffered)
     const records = this.queue.slice(this.head, this.head + n)
@@ -198,8 +233,8 @@ export class KafkaSource implements Source<Buffer> {
     return this.partitionPositions.checkpoint()
   }
 
-  async notifyCheckpointComplete(_id: CheckpointId, positions: SourcePositions): Promise<void> {
-    const offsets = this.partitionPositions.commitOffsets(positions)
+  async notifyCheckpointComplete(_id: CheckpointId, positions: SourcePositions, held: SourcePositions = {}): Promise<void> {
+    const offsets = this.partitionPositions.commitOffsets(positions, held)
     if (offsets.size === 0) return
     // In the background: latest positions win; one commit in flight at a time.
     this.commits.request(offsets)
@@ -251,7 +286,10 @@ export class KafkaSource implements Source<Buffer> {
       const start = this.options.start ?? 'earliest'
       const open = partitions.filter((p) => !committed.has(p))
       const bounds = open.length > 0 ? await retryRetriable(this.clock, () => admin.fetchTopicOffsets(topic)) : []
-      const byTime = open.length > 0 && typeof start === 'object' ? await retryRetriable(this.clock, () => admin.fetchTopicOffsetsByTimestamp(topic, start.timestamp)) : []
+      const byTime =
+        open.length > 0 && typeof start === 'object'
+          ? await retryRetriable(this.clock, () => admin.fetchTopicOffsetsByTimestamp(topic, start.timestamp))
+          : []
       const ready: number[] = []
       for (const p of partitions) {
         if (!this.partitionPositions.isAwaitingStart(p) || !this.consumer) continue
@@ -271,6 +309,7 @@ export class KafkaSource implements Source<Buffer> {
     }
   }
 
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs hands these out as closures, not methods
   private async onBatch({ batch, resolveOffset, heartbeat, isStale, isRunning }: EachBatchPayload): Promise<void> {
     const p = batch.partition
     if (!isRunning() || isStale() || !this.partitionPositions.canQueue(p)) return

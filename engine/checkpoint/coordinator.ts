@@ -24,7 +24,9 @@ import type { Sink, Source, SourcePositions } from '../connector.ts'
 import { ConfigError } from '../../base/errors.ts'
 import { checkpointId, type CheckpointId } from '../../base/ids.ts'
 import type { WatermarkSnapshot } from '../watermarks.ts'
+import type { HeldPositions } from '../held-segments.ts'
 import type { KeyedStateBackend } from '../../state/types.ts'
+import { emptyCheckpointStats, type CheckpointStats } from '../run-options.ts'
 import { FileDigests } from './checksums.ts'
 import type { CheckpointMetadata, CheckpointStorage } from './storage.ts'
 
@@ -39,21 +41,31 @@ export interface CoordinatorOptions {
   readonly retain: number
   /** Where a note about a damaged checkpoint that was skipped goes. Default: stderr. */
   readonly warn?: (message: string) => void
+  /** Updated in place after each checkpoint (duration, size, failures); the executor passes its metrics' entry. */
+  readonly stats?: CheckpointStats
 }
 
 export interface RestoredCheckpoint {
   readonly id: CheckpointId
   readonly positions: SourcePositions
   readonly watermark: WatermarkSnapshot
+  /** Records whose effects were still pending when it was taken, per partition (null in older checkpoints). */
+  readonly held: HeldPositions | null
 }
+
+/** At a checkpoint: the records whose effects are still pending, per source partition (held-segments.ts). */
+export type HeldNow = () => HeldPositions
 
 export class CheckpointCoordinator {
   private nextId: CheckpointId = checkpointId(1)
   lastCompleted: CheckpointId | null = null
   private readonly digests: FileDigests
+  /** Duration, size and failures of the checkpoints taken (operating metrics read them). */
+  readonly stats: CheckpointStats
 
   constructor(private readonly options: CoordinatorOptions) {
     this.digests = new FileDigests(options.storage.root)
+    this.stats = options.stats ?? emptyCheckpointStats()
   }
 
   /**
@@ -74,14 +86,18 @@ export class CheckpointCoordinator {
     }
     await backend.restore(meta.state, storage.root)
     this.lastCompleted = meta.id
-    return { id: meta.id, positions: meta.positions, watermark: meta.watermark }
+    return { id: meta.id, positions: meta.positions, watermark: meta.watermark, held: meta.held ?? null }
   }
 
   /** The checkpoint `--restore-from` names; it must exist and be intact. */
   private async chosen(id: CheckpointId): Promise<CheckpointMetadata> {
     const { storage } = this.options
     const read = await storage.inspect(id)
-    if (read.status === 'incomplete') throw new ConfigError(`checkpoint ${id} does not exist or is incomplete in ${storage.root}`, 'run without --restore-from to use the latest one')
+    if (read.status === 'incomplete')
+      throw new ConfigError(
+        `checkpoint ${id} does not exist or is incomplete in ${storage.root}`,
+        'run without --restore-from to use the latest one',
+      )
     const problems = read.status === 'damaged' ? [read.problem] : await this.problemsOf(read.meta)
     if (read.status === 'damaged' || problems.length > 0) {
       throw new ConfigError(`checkpoint ${id} is damaged: ${problems[0]}`, 'run without --restore-from to use the newest intact checkpoint')
@@ -115,9 +131,16 @@ export class CheckpointCoordinator {
   /** Why a well-formed checkpoint cannot be restored here: another job's or source's, or files that fail their checksums. */
   private async problemsOf(meta: CheckpointMetadata): Promise<string[]> {
     const { job, source, storage } = this.options
-    if (meta.job !== job) throw new ConfigError(`checkpoint ${meta.id} in ${storage.root} belongs to job "${meta.job}", not "${job}"`, 'use another --data-dir for this job')
+    if (meta.job !== job)
+      throw new ConfigError(
+        `checkpoint ${meta.id} in ${storage.root} belongs to job "${meta.job}", not "${job}"`,
+        'use another --data-dir for this job',
+      )
     if (meta.sourceId !== source.id) {
-      throw new ConfigError(`checkpoint ${meta.id} belongs to source "${meta.sourceId}", not "${source.id}"`, `use another --data-dir or the same source`)
+      throw new ConfigError(
+        `checkpoint ${meta.id} belongs to source "${meta.sourceId}", not "${source.id}"`,
+        `use another --data-dir or the same source`,
+      )
     }
     if (!meta.files) return [] // written before checksums: nothing to verify against
     const listed = new Set(Object.keys(meta.files))
@@ -126,7 +149,24 @@ export class CheckpointCoordinator {
     return this.digests.verify(meta.files)
   }
 
-  async checkpoint(reason: string, watermark: WatermarkSnapshot): Promise<CheckpointId> {
+  /** `heldNow` says which records' effects are still pending (default: none); the checkpoint keeps it and the source hears it. */
+  async checkpoint(reason: string, watermark: WatermarkSnapshot, heldNow?: HeldNow): Promise<CheckpointId> {
+    const started = this.options.clock.now()
+    try {
+      const { id, bytes } = await this.take(reason, watermark, heldNow)
+      const now = this.options.clock.now()
+      this.stats.lastDurationMs = now - started
+      this.stats.totalDurationMs += now - started
+      this.stats.lastBytes = bytes
+      this.stats.lastCompletedAt = now
+      return id
+    } catch (err) {
+      this.stats.failures++
+      throw err
+    }
+  }
+
+  private async take(reason: string, watermark: WatermarkSnapshot, heldNow?: HeldNow): Promise<{ id: CheckpointId; bytes: number }> {
     const { storage, backend, source, sinks, clock, job } = this.options
     const id = this.nextId
     this.nextId = checkpointId(id + 1)
@@ -136,13 +176,34 @@ export class CheckpointCoordinator {
     const state = await backend.snapshot(id, storage.root)
     // 3. source positions
     const positions = source.positions()
+    const held = heldNow?.() ?? {}
     // 4. mark complete, with the checksum of every file the state references
     const files = await this.digests.of(state.files)
-    await storage.commit({ id, job, completedAt: clock.now(), reason, state, positions, sourceId: source.id, watermark, files })
+    await storage.commit({
+      id,
+      job,
+      completedAt: clock.now(),
+      reason,
+      state,
+      positions,
+      sourceId: source.id,
+      watermark,
+      files,
+      ...(Object.keys(held).length > 0 ? { held } : {}),
+    })
     this.lastCompleted = id
     await backend.notifyCheckpointComplete(id)
-    await source.notifyCheckpointComplete?.(id, positions)
+    await source.notifyCheckpointComplete?.(id, positions, heldOffsets(held))
     await storage.prune(this.options.retain, (handles) => backend.referencedFiles(handles))
-    return id
+    let bytes = 0
+    for (const f of Object.values(files)) bytes += f.bytes
+    return { id, bytes }
   }
+}
+
+/** The first held position per partition, as sources hear it. */
+function heldOffsets(held: HeldPositions): SourcePositions {
+  const out: Record<string, string> = {}
+  for (const [p, s] of Object.entries(held)) out[p] = String(s.offset)
+  return out
 }

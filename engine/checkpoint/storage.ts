@@ -19,6 +19,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { SourcePositions } from '../connector.ts'
 import type { WatermarkSnapshot } from '../watermarks.ts'
+import type { HeldPositions } from '../held-segments.ts'
 import type { CheckpointId } from '../../base/ids.ts'
 import { checkpointId } from '../../base/ids.ts'
 import type { StateSnapshotHandle } from '../../state/types.ts'
@@ -37,6 +38,8 @@ export interface CheckpointMetadata {
   readonly watermark: WatermarkSnapshot
   /** Size and SHA-256 of every file in `state.files`; absent in checkpoints written before checksums. */
   readonly files?: FileDigestMap
+  /** Per partition, the oldest records whose effects were still pending (held-segments.ts); absent when none were, or in older checkpoints. */
+  readonly held?: HeldPositions
 }
 
 /** What a checkpoint directory holds: a complete checkpoint, an unfinished one, or metadata that is damaged. */
@@ -199,7 +202,8 @@ function metadataProblem(value: unknown, id: CheckpointId): string | null {
   for (const field of ['job', 'sourceId', 'reason'] as const) if (typeof m[field] !== 'string') return `has no "${field}" string`
   if (typeof m.completedAt !== 'number') return 'has no "completedAt" time'
   const state = m.state as Record<string, unknown> | null | undefined
-  if (!state || typeof state !== 'object' || !Array.isArray(state.files) || typeof state.backend !== 'string') return 'has no "state" snapshot handle'
+  if (!state || typeof state !== 'object' || !Array.isArray(state.files) || typeof state.backend !== 'string')
+    return 'has no "state" snapshot handle'
   if (!m.positions || typeof m.positions !== 'object') return 'has no "positions"'
   if (!m.watermark || typeof m.watermark !== 'object') return 'has no "watermark"'
   if (m.files !== undefined && (m.files === null || typeof m.files !== 'object')) return 'has a malformed "files" checksum list'

@@ -27,6 +27,8 @@ export interface BatchEntry {
   readonly key: StateKey
   /** Event time of the identity's first update in this batch: opens the window if state has none. */
   readonly firstTime: number
+  /** Earliest record timestamp of the identity's updates in this batch (what its window holds back). */
+  minTime: number
   properties: Properties
   eventTime: number
   /** Per-property event times once they differ (owned by this entry), else null. */
@@ -47,7 +49,13 @@ export function mergeInto(e: BatchEntry, properties: Properties, eventTime: numb
     e.propertyTimes = null
     return
   }
-  const [props, times] = mergeProperties(e.properties, e.propertyTimes ?? uniformTimes(e.properties, e.eventTime), properties, null, eventTime)
+  const [props, times] = mergeProperties(
+    e.properties,
+    e.propertyTimes ?? uniformTimes(e.properties, e.eventTime),
+    properties,
+    null,
+    eventTime,
+  )
   e.properties = props
   e.propertyTimes = times
   e.eventTime = Math.max(eventTime, e.eventTime)

@@ -50,6 +50,11 @@ export const DEDUP_COUNTER_OUT = 'primitivesAfterDedup'
  *   nothing of it merged (all or nothing, like the toGraph operator).
  *
  * Windows close in (end time, opening order), like event-time timers.
+ *
+ * What it holds back (`pendingEventTimeFloor`): per open window, the earliest record
+ * timestamp (the event time the engine took from the record) merged into it (kept in memory, updated once per identity and batch); windows restored
+ * from a checkpoint hold everything back (-∞) until they fired, since the event times of
+ * their records are not in the state.
  */
 export class DedupOperator implements StreamOperator {
   readonly kind = 'process' as const
@@ -73,6 +78,8 @@ export class DedupOperator implements StreamOperator {
   private primitivesOut = 0
   private readonly builder: GraphBuilder | null
   private readonly staged = new StagedPrimitives()
+  /** Per open window (by key): the earliest event time merged into it. */
+  private readonly windowMin = new Map<StateKey, number>()
 
   constructor(
     readonly id: OperatorId,
@@ -81,7 +88,9 @@ export class DedupOperator implements StreamOperator {
   ) {
     if (!(windowMs > 0)) throw new Error(`dedup window must be > 0 ms, got ${windowMs}`)
     this.description = `dedup: keyBy(identity), ${windowMs} ms window, latest event time wins per property`
-    this.chained = toGraph ? [{ id: toGraph.id, kind: 'flatMap', description: 'toGraph: record → nodes and edges (chained into dedup)' }] : []
+    this.chained = toGraph
+      ? [{ id: toGraph.id, kind: 'flatMap', description: 'toGraph: record → nodes and edges (chained into dedup)' }]
+      : []
     this.builder = toGraph ? this.staged.builder() : null
   }
 
@@ -102,6 +111,7 @@ export class DedupOperator implements StreamOperator {
           this.pending.put(key, window)
         }
         this.windows.push({ timestamp: window.fireAt, key, seq: this.seq++ })
+        this.windowMin.set(key, -Infinity)
       }
       chunk.length = 0
     }
@@ -119,8 +129,9 @@ export class DedupOperator implements StreamOperator {
     else {
       for (let i = 0; i < input.length; i++) {
         const p = input.values[i] as GraphPrimitive
-        if (p.kind === 'node') this.add('node', p.type, p.id, null, null, p.properties, p.eventTime)
-        else this.add('edge', p.type, p.src.id, p.src, p.dst, p.properties, p.eventTime)
+        const at = input.timestamps[i]!
+        if (p.kind === 'node') this.add('node', p.type, p.id, null, null, p.properties, p.eventTime, at)
+        else this.add('edge', p.type, p.src.id, p.src, p.dst, p.properties, p.eventTime, at)
       }
       this.primitivesIn += input.length
     }
@@ -142,25 +153,58 @@ export class DedupOperator implements StreamOperator {
         this.failed.push(userFunctionFailed(this.toGraph!.id, err, input.values[i], input.timestamps[i]!))
         continue
       }
-      for (let s = 0; s < staged.count; s++) this.add(staged.kinds[s]!, staged.types[s]!, staged.ids[s]!, staged.srcs[s]!, staged.dsts[s]!, staged.properties[s]!, staged.times[s]!)
+      const at = input.timestamps[i]!
+      for (let s = 0; s < staged.count; s++)
+        this.add(
+          staged.kinds[s]!,
+          staged.types[s]!,
+          staged.ids[s]!,
+          staged.srcs[s]!,
+          staged.dsts[s]!,
+          staged.properties[s]!,
+          staged.times[s]!,
+          at,
+        )
       this.primitivesIn += staged.count
     }
     staged.release()
   }
 
-  /** Finds the update's identity in this batch (by id, then field by field) and merges it in. */
-  private add(kind: 'node' | 'edge', type: string, id: string, src: NodeRef | null, dst: NodeRef | null, properties: Properties, eventTime: number): void {
+  /** Finds the update's identity in this batch (by id, then field by field) and merges it in; `recordTime` is its record's timestamp (what a window holds back). */
+  private add(
+    kind: 'node' | 'edge',
+    type: string,
+    id: string,
+    src: NodeRef | null,
+    dst: NodeRef | null,
+    properties: Properties,
+    eventTime: number,
+    recordTime: number,
+  ): void {
     let group = this.byId.get(id)
     if (group === undefined) this.byId.set(id, (group = []))
     for (let g = 0; g < group.length; g++) {
       const e = group[g]!
       if (sameIdentity(e, kind, type, src, dst)) {
         mergeInto(e, properties, eventTime)
+        if (recordTime < e.minTime) e.minTime = recordTime
         return
       }
     }
     const key = flatten(kind === 'node' ? nodeIdentity(type, id) : edgeIdentity(type, src!.type, id, dst!.type, dst!.id))
-    const entry: BatchEntry = { kind, type, id, src, dst, key, firstTime: eventTime, properties, eventTime, propertyTimes: null }
+    const entry: BatchEntry = {
+      kind,
+      type,
+      id,
+      src,
+      dst,
+      key,
+      firstTime: eventTime,
+      minTime: recordTime,
+      properties,
+      eventTime,
+      propertyTimes: null,
+    }
     group.push(entry)
     this.unique.push(entry)
   }
@@ -169,14 +213,18 @@ export class DedupOperator implements StreamOperator {
     const { pending, windowMs } = this
     for (let i = 0; i < this.failed.length; i++) side.deadLetter(this.failed[i]!)
     this.failed.length = 0
+    const { windowMin } = this
     for (const e of this.unique) {
       const stored = pending.get(e.key)
       if (stored === undefined) {
         const fireAt = e.firstTime + windowMs
         pending.put(e.key, { primitive: primitiveOf(e), propertyTimes: e.propertyTimes, fireAt })
         this.windows.push({ timestamp: fireAt, key: e.key, seq: this.seq++ })
+        windowMin.set(e.key, e.minTime)
       } else {
         pending.put(e.key, mergeBatch(stored, e))
+        const held = windowMin.get(e.key)
+        if (held === undefined || e.minTime < held) windowMin.set(e.key, e.minTime)
       }
     }
     this.byId.clear()
@@ -200,6 +248,7 @@ export class DedupOperator implements StreamOperator {
       const window = pending.get(entry.key)
       if (window === undefined || window.fireAt !== entry.timestamp) continue
       pending.delete(entry.key)
+      this.windowMin.delete(entry.key)
       out.push(window.primitive, window.primitive.eventTime)
       this.primitivesOut++
     }
@@ -209,6 +258,13 @@ export class DedupOperator implements StreamOperator {
   hasDueTimers(watermark: number): boolean {
     const next = this.windows.peek()
     return next !== undefined && next.timestamp <= watermark
+  }
+
+  /** The earliest event time merged into a window still open; Infinity when none is (asked at checkpoints). */
+  pendingEventTimeFloor(): number {
+    let floor = Infinity
+    for (const t of this.windowMin.values()) if (t < floor) floor = t
+    return floor
   }
 
   reportCounters(counters: Record<string, number>): void {
@@ -229,6 +285,11 @@ export function dedupOperator(id: OperatorId, windowMs: number): DedupOperator {
 }
 
 /** toGraph chained into dedup: one operator, the ids and output of the two. */
-export function graphDedupOperator<R>(toGraphId: OperatorId, toGraph: (record: R, graph: GraphBuilder) => void, id: OperatorId, windowMs: number): DedupOperator {
+export function graphDedupOperator<R>(
+  toGraphId: OperatorId,
+  toGraph: (record: R, graph: GraphBuilder) => void,
+  id: OperatorId,
+  windowMs: number,
+): DedupOperator {
   return new DedupOperator(id, windowMs, { id: toGraphId, fn: toGraph })
 }

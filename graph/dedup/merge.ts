@@ -26,10 +26,15 @@ export interface PendingPrimitive {
 export function mergePrimitive(pending: PendingPrimitive, update: GraphPrimitive): PendingPrimitive {
   const prev = pending.primitive
   // Fast path: a newer update that sets every property the buffer has replaces it whole.
-  if (update.eventTime >= prev.eventTime && coversAll(update.properties, prev.properties)) return { primitive: update, propertyTimes: null, fireAt: pending.fireAt }
+  if (update.eventTime >= prev.eventTime && coversAll(update.properties, prev.properties))
+    return { primitive: update, propertyTimes: null, fireAt: pending.fireAt }
   const [props, times] = mergeProperties(prev.properties, timesOf(pending), update.properties, null, update.eventTime)
   const base = update.eventTime >= prev.eventTime ? update : prev
-  return { primitive: { ...base, properties: props, eventTime: Math.max(update.eventTime, prev.eventTime) }, propertyTimes: times, fireAt: pending.fireAt }
+  return {
+    primitive: { ...base, properties: props, eventTime: Math.max(update.eventTime, prev.eventTime) },
+    propertyTimes: times,
+    fireAt: pending.fireAt,
+  }
 }
 
 /**

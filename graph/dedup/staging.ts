@@ -45,7 +45,15 @@ export class StagedPrimitives {
   }
 
   builder(): GraphBuilder {
-    const stage = (kind: 'node' | 'edge', type: string, id: string, src: NodeRef | null, dst: NodeRef | null, properties: Properties, eventTime: number | undefined): void => {
+    const stage = (
+      kind: 'node' | 'edge',
+      type: string,
+      id: string,
+      src: NodeRef | null,
+      dst: NodeRef | null,
+      properties: Properties,
+      eventTime: number | undefined,
+    ): void => {
       const s = this.count++
       this.kinds[s] = kind
       this.types[s] = type

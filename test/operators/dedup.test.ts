@@ -20,7 +20,13 @@ import type { ManualClock } from '../../base/clock.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const node = (id: string, eventTime: number, properties: Record<string, string | number> = {}): GraphNode => ({ kind: 'node', type: 'account', id, properties, eventTime })
+const node = (id: string, eventTime: number, properties: Record<string, string | number> = {}): GraphNode => ({
+  kind: 'node',
+  type: 'account',
+  id,
+  properties,
+  eventTime,
+})
 const edge = (src: string, dst: string, eventTime: number, properties: Record<string, string | number> = {}): GraphEdge => ({
   kind: 'edge',
   type: 'started_watching',
@@ -38,8 +44,7 @@ afterEach(async () => {
 
 const backends = {
   heap: undefined,
-  rocksdb: (clock: ManualClock) =>
-    new RocksDbStateBackend({ clock, path: mkdtempSync(join(tmpdir(), 'rdg-dedup-')), cacheEntries: 2 }),
+  rocksdb: (clock: ManualClock) => new RocksDbStateBackend({ clock, path: mkdtempSync(join(tmpdir(), 'rdg-dedup-')), cacheEntries: 2 }),
 }
 
 for (const [name, backend] of Object.entries(backends)) {
@@ -59,10 +64,17 @@ for (const [name, backend] of Object.entries(backends)) {
      * segment's last time minus `lag`; after segment `restoreAfter`, a snapshot restored
      * into a fresh operator. Returns all output and every dead letter, in order.
      */
-    async function drive(make: () => StreamOperator, inputs: ReadonlyArray<[unknown, number]>, o: { segment: number; batchSize: (at: number) => number; lag: number; restoreAfter: number }) {
+    async function drive(
+      make: () => StreamOperator,
+      inputs: ReadonlyArray<[unknown, number]>,
+      o: { segment: number; batchSize: (at: number) => number; lag: number; restoreAfter: number },
+    ) {
       const used: OperatorTestHarness[] = []
       const start = async (restoreFrom?: HarnessSnapshot) => {
-        const h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), { ...(backend ? { backend } : {}), ...(restoreFrom ? { restoreFrom } : {}) })
+        const h = await OperatorTestHarness.forOperator<GraphPrimitive>(make(), {
+          ...(backend ? { backend } : {}),
+          ...(restoreFrom ? { restoreFrom } : {}),
+        })
         open.push(h)
         used.push(h)
         return h
@@ -71,7 +83,7 @@ for (const [name, backend] of Object.entries(backends)) {
       const out: unknown[] = []
       for (let segment = 0; segment * o.segment < inputs.length; segment++) {
         const end = Math.min(inputs.length, (segment + 1) * o.segment)
-        for (let at = segment * o.segment; at < end; ) {
+        for (let at = segment * o.segment; at < end;) {
           const size = o.batchSize(at)
           await h.processElements(inputs.slice(at, Math.min(end, at + size)))
           at += size
@@ -130,24 +142,36 @@ for (const [name, backend] of Object.entries(backends)) {
     it('merging a batch per identity gives what updates one at a time give, across a snapshot and restore', async () => {
       // seeded stream: few identities, heavy repeats, out-of-order times, partial properties
       let seed = 42
-      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+      const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
       const updates: Array<[GraphPrimitive, number]> = []
       for (let i = 0; i < 600; i++) {
         const t = 1_000 + i * 40 - Math.floor(random() * 300)
         const props: Record<string, number | string> = random() < 0.5 ? { position: i } : { device: `d${i % 3}` }
-        updates.push([random() < 0.4 ? node(`a${Math.floor(random() * 4)}`, t, props) : edge(`p${Math.floor(random() * 3)}`, `t${Math.floor(random() * 2)}`, t, props), t])
+        updates.push([
+          random() < 0.4
+            ? node(`a${Math.floor(random() * 4)}`, t, props)
+            : edge(`p${Math.floor(random() * 3)}`, `t${Math.floor(random() * 2)}`, t, props),
+          t,
+        ])
       }
       // the watermark moves after every 25 updates in both runs; within those, the batched
       // run takes batches of 1 to 25 updates, the other one update at a time; snapshot and
       // restore into a fresh operator after segment 11
       const run = async (batched: boolean): Promise<unknown[]> =>
         (
-          await drive(() => (batched ? dedupOperator(operatorId('dedup'), 500) : new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(500))), updates, {
-            segment: 25,
-            batchSize: (at) => (batched ? 1 + ((at * 7919) % 25) : 1),
-            lag: 400,
-            restoreAfter: 11,
-          })
+          await drive(
+            () =>
+              batched
+                ? dedupOperator(operatorId('dedup'), 500)
+                : new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(500)),
+            updates,
+            {
+              segment: 25,
+              batchSize: (at) => (batched ? 1 + ((at * 7919) % 25) : 1),
+              lag: 400,
+              restoreAfter: 11,
+            },
+          )
         ).out
       const merged = await run(true)
       expect(merged.length).toBeGreaterThan(50)
@@ -167,14 +191,29 @@ for (const [name, backend] of Object.entries(backends)) {
     })
 
     it('chained after toGraph, gives what toGraph then dedup update by update give, dead letters included', async () => {
-      interface Ev { profile: string; title: string; device: string; pos: number; ts: number }
+      interface Ev {
+        profile: string
+        title: string
+        device: string
+        pos: number
+        ts: number
+      }
       let seed = 7
-      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+      const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
       const events: Array<[Ev, number]> = []
       for (let i = 0; i < 800; i++) {
         // coarse times: many updates of an identity share an event time (ties: the later one wins)
         const ts = 1_000 + Math.floor((i * 30 - random() * 250) / 300) * 300
-        events.push([{ profile: `p${Math.floor(random() * 2)}`, title: random() < 0.05 ? '' : `t${Math.floor(random() * 3)}`, device: `d${Math.floor(random() * 2)}`, pos: i, ts }, ts])
+        events.push([
+          {
+            profile: `p${Math.floor(random() * 2)}`,
+            title: random() < 0.05 ? '' : `t${Math.floor(random() * 3)}`,
+            device: `d${Math.floor(random() * 2)}`,
+            pos: i,
+            ts,
+          },
+          ts,
+        ])
       }
       // several primitives per event, partial properties, one explicit event time, and a
       // bad id (empty title) that fails the record after it emitted two primitives
@@ -187,7 +226,13 @@ for (const [name, backend] of Object.entries(backends)) {
       }
       const run = (chained: boolean) =>
         drive(
-          () => (chained ? graphDedupOperator(operatorId('to-graph'), toGraph, operatorId('dedup'), 400) : chain(toGraphOperator(operatorId('to-graph'), toGraph), new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(400)))),
+          () =>
+            chained
+              ? graphDedupOperator(operatorId('to-graph'), toGraph, operatorId('dedup'), 400)
+              : chain(
+                  toGraphOperator(operatorId('to-graph'), toGraph),
+                  new KeyedProcessOperator(operatorId('dedup'), identityOf, dedupFunction(400)),
+                ),
           events,
           { segment: 20, batchSize: (at) => (chained ? 1 + ((at * 7919) % 20) : 1), lag: 300, restoreAfter: 17 },
         )
@@ -227,7 +272,9 @@ for (const [name, backend] of Object.entries(backends)) {
       await h.processElement(node('a1', 2_000, { plan: 'after-snapshot' }), 2_000)
 
       const restored = await harness(snap)
-      expect(restored.pendingTimers().event.map((t) => t.key)).toEqual(expect.arrayContaining(['n|account|a1', 'n|account|a2', 'n|account|a3']))
+      expect(restored.pendingTimers().event.map((t) => t.key)).toEqual(
+        expect.arrayContaining(['n|account|a1', 'n|account|a2', 'n|account|a3']),
+      )
       await restored.processElement(node('a1', 1_500, { country: 'SE' }), 1_500)
       await restored.processWatermark(6_000)
       const out = restored.records()
@@ -250,5 +297,41 @@ describe('mergePrimitive', () => {
     // a newer update with every property replaces the buffer without copying
     const full = node('x', 8, { a: 0, b: 0, c: 0 })
     expect(mergePrimitive(again, full)).toEqual({ primitive: full, propertyTimes: null, fireAt: 5_005 })
+  })
+})
+
+describe('dedup: what it holds back (pendingEventTimeFloor)', () => {
+  it('is the earliest event time merged into a window still open, Infinity once they all fired', async () => {
+    const op = dedupOperator(operatorId('dedup'), 5_000)
+    const h = await OperatorTestHarness.forOperator<GraphPrimitive>(op, {})
+    open.push(h)
+    expect(op.pendingEventTimeFloor()).toBe(Infinity)
+    // out of order inside the batch: a1's window opens at 1 000, its older update (700) merges in
+    await h.processElements([
+      [node('a1', 1_000), 1_000],
+      [node('a2', 800), 800],
+      [node('a1', 700), 700],
+    ])
+    await h.processElements([[node('a3', 4_000), 4_000]])
+    expect(op.pendingEventTimeFloor()).toBe(700)
+    await h.processWatermark(5_800) // a2's window (800 + 5 000) fired, a1's is open
+    expect(op.pendingEventTimeFloor()).toBe(700)
+    await h.processWatermark(6_000) // a1's fired
+    expect(op.pendingEventTimeFloor()).toBe(4_000)
+    await h.processWatermark(9_000)
+    expect(op.pendingEventTimeFloor()).toBe(Infinity)
+  })
+
+  it('after a restore, holds everything back until the restored windows fired', async () => {
+    const first = await OperatorTestHarness.forOperator<GraphPrimitive>(dedupOperator(operatorId('dedup'), 5_000), {})
+    open.push(first)
+    await first.processElements([[node('a1', 1_000), 1_000]])
+    const snap = await first.snapshot()
+    const op = dedupOperator(operatorId('dedup'), 5_000)
+    const h = await OperatorTestHarness.forOperator<GraphPrimitive>(op, { restoreFrom: snap })
+    open.push(h)
+    expect(op.pendingEventTimeFloor()).toBe(-Infinity)
+    await h.processWatermark(6_000)
+    expect(op.pendingEventTimeFloor()).toBe(Infinity)
   })
 })

@@ -60,9 +60,20 @@ describe('partition positions: checkpoints and commits', () => {
     const checkpointed = positions.checkpoint()
     expect(checkpointed).toEqual({ '0': '10', '1': '5', '2': '0' })
     positions.handedOut(range(0, 10, 19)) // delivered after the checkpoint: not committed with it
-    expect(positions.commitOffsets(checkpointed)).toEqual(new Map([[0, 10], [1, 5], [2, 0]]))
+    expect(positions.commitOffsets(checkpointed)).toEqual(
+      new Map([
+        [0, 10],
+        [1, 5],
+        [2, 0],
+      ]),
+    )
     positions.assign([1, 2]) // 0 revoked before the checkpoint completed
-    expect(positions.commitOffsets(checkpointed)).toEqual(new Map([[1, 5], [2, 0]]))
+    expect(positions.commitOffsets(checkpointed)).toEqual(
+      new Map([
+        [1, 5],
+        [2, 0],
+      ]),
+    )
   })
 
   it('commits nothing for partitions that are not assigned', () => {
@@ -143,7 +154,14 @@ describe('partition positions: restore from a checkpoint', () => {
     expect(positions.assign([0])).toEqual({ revoked: [], seeks: [{ partition: 0, offset: 40 }], lookUp: [] })
     // after the first assignment a checkpoint records the owned partitions only
     expect(positions.checkpoint()).toEqual({ '0': '40' })
-    expect(positions.assign([0, 1])).toEqual({ revoked: [], seeks: [{ partition: 0, offset: 40 }, { partition: 1, offset: 7 }], lookUp: [] })
+    expect(positions.assign([0, 1])).toEqual({
+      revoked: [],
+      seeks: [
+        { partition: 0, offset: 40 },
+        { partition: 1, offset: 7 },
+      ],
+      lookUp: [],
+    })
     positions.assign([1])
     expect(positions.assign([0, 1]).lookUp).toEqual([0])
   })
@@ -156,7 +174,14 @@ describe('partition positions: restore from a checkpoint', () => {
 
     const after = new PartitionPositions()
     after.restore(checkpoint)
-    expect(after.assign([0, 1])).toEqual({ revoked: [], seeks: [{ partition: 0, offset: 12 }, { partition: 1, offset: 0 }], lookUp: [] })
+    expect(after.assign([0, 1])).toEqual({
+      revoked: [],
+      seeks: [
+        { partition: 0, offset: 12 },
+        { partition: 1, offset: 0 },
+      ],
+      lookUp: [],
+    })
     expect(after.fetchFrom(0)).toBe(12)
     after.fetched(0, 12, 15, 14)
     after.handedOut(range(0, 12, 14))
@@ -183,5 +208,35 @@ describe('start offset of a partition without a checkpoint position', () => {
     expect(startOffset(0, { timestamp: 1_700_000_000_000 }, none, bounds, byTime)).toBe(55)
     expect(startOffset(1, { timestamp: 1_700_000_000_000 }, none, bounds, byTime)).toBeNaN()
     expect(startOffset(2, 'earliest', none, bounds, byTime)).toBeNaN()
+  })
+})
+
+describe('partition positions: what the group gets', () => {
+  it('commits the checkpointed position, but never past a record whose effect is still held in a window', () => {
+    const positions = started([0, 1, 2])
+    const checkpointed = { '0': '40', '1': '30', '2': '12' }
+    expect(positions.commitOffsets(checkpointed)).toEqual(
+      new Map([
+        [0, 40],
+        [1, 30],
+        [2, 12],
+      ]),
+    )
+    // partition 0 holds records from 25 on, partition 1 from 30 (nothing before its position)
+    expect(positions.commitOffsets(checkpointed, { '0': '25', '1': '30' })).toEqual(
+      new Map([
+        [0, 25],
+        [1, 30],
+        [2, 12],
+      ]),
+    )
+    // a held offset past the position (cannot happen, but never moves the commit forward)
+    expect(positions.commitOffsets(checkpointed, { '2': '20' }).get(2)).toBe(12)
+  })
+
+  it('commits nothing for partitions given up, held or not', () => {
+    const positions = started([0, 1])
+    positions.assign([1])
+    expect(positions.commitOffsets({ '0': '9', '1': '4' }, { '0': '3', '1': '2' })).toEqual(new Map([[1, 2]]))
   })
 })
