@@ -44,7 +44,16 @@ export type { JobIo } from './graph/compile-job.ts'
 
 // the graph: schema and primitives
 export { defineGraphSchema, mergeGraphSchemas } from './graph/schema.ts'
-export type { GraphSchema, NodeTypeDecl, EdgeTypeDecl, PropertyType, PropertyValueOf, PropertiesOf, NodeTypeOf, EdgeTypeOf } from './graph/schema.ts'
+export type {
+  GraphSchema,
+  NodeTypeDecl,
+  EdgeTypeDecl,
+  PropertyType,
+  PropertyValueOf,
+  PropertiesOf,
+  NodeTypeOf,
+  EdgeTypeOf,
+} from './graph/schema.ts'
 export { identityOf, nodeIdentity, edgeIdentity } from './graph/model.ts'
 export type { GraphNode, GraphEdge, GraphPrimitive, NodeRef, Properties, PropertyValue } from './graph/model.ts'
 export { validatePrimitive } from './graph/validate.ts'
@@ -53,7 +62,14 @@ export { validatePrimitive } from './graph/validate.ts'
 export { StreamEnvironment, DataStream, KeyedStream } from './operators/datastream.ts'
 export type { KeySelector } from './operators/process.ts'
 export { processFunction } from './engine/process-function.ts'
-export type { KeyedProcessFunction, KeyedContext, TimerContext, TimerControl, Collector, StateDeclarations } from './engine/process-function.ts'
+export type {
+  KeyedProcessFunction,
+  KeyedContext,
+  TimerContext,
+  TimerControl,
+  Collector,
+  StateDeclarations,
+} from './engine/process-function.ts'
 export { outputTag } from './engine/elements.ts'
 export type { OutputTag } from './engine/elements.ts'
 export type { StreamOperator, OperatorKind } from './engine/operator.ts'
@@ -70,7 +86,17 @@ export { runGraph } from './engine/run-graph.ts'
 export type { RunGraphOptions, JobHandle, JobResult, JobMetrics, OperatorCounts } from './engine/run-options.ts'
 export type { JobGraph, SourceSpec, OperatorDescription } from './engine/job-graph.ts'
 export { describeGraph } from './engine/job-graph.ts'
-export type { Source, SourceContext, SourceBatch, SourceRecord, SourcePositions, Sink, SinkContext, Decoder, DeadLetter } from './engine/connector.ts'
+export type {
+  Source,
+  SourceContext,
+  SourceBatch,
+  SourceRecord,
+  SourcePositions,
+  Sink,
+  SinkContext,
+  Decoder,
+  DeadLetter,
+} from './engine/connector.ts'
 export { operatorId, checkpointId } from './base/ids.ts'
 export type { OperatorId, CheckpointId, EventTime } from './base/ids.ts'
 export { ManualClock, SystemClock, systemClock } from './base/clock.ts'

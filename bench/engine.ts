@@ -50,7 +50,11 @@ class SyntheticSource implements Source<Beat> {
     for (let i = this.next; i < end; i++) {
       const key = Math.floor(i / block) * this.revisit + (i % this.revisit)
       const ts = 1_700_000_000_000 + Math.floor(i / this.eventsPerMs) + ((i * 7919) % 100) - 50
-      records.push({ partition: 0, offset: String(i), value: { account: `acct-${key}`, device: `dev-${key % 7}`, ts, position: i, noise: 'xxxxxxxxxxxxxxxx' } })
+      records.push({
+        partition: 0,
+        offset: String(i),
+        value: { account: `acct-${key}`, device: `dev-${key % 7}`, ts, position: i, noise: 'xxxxxxxxxxxxxxxx' },
+      })
     }
     this.next = end
     return { records, end: this.next >= this.events }
@@ -130,7 +134,10 @@ async function one(backend: 'heap' | 'rocksdb', events: number, revisit: number,
     batchSize: 2_000,
   }).done
   const seconds = (performance.now() - start) / 1000
-  if (process.env.RDG_BENCH_MEM) process.stderr.write(`peak MiB: ${JSON.stringify(Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))}\n`)
+  if (process.env.RDG_BENCH_MEM)
+    process.stderr.write(
+      `peak MiB: ${JSON.stringify(Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))}\n`,
+    )
   stopSampling()
   sample()
   rmSync(dir, { recursive: true, force: true })
@@ -167,11 +174,28 @@ if (args[0] === '--one') {
   for (const [backend, events, revisit, eventsPerMs, windowMs] of configs) {
     if (only && !backend.includes(only)) continue
     // A capped old space makes V8 collect instead of growing: RSS then reflects live data.
-    const r = spawnSync(process.execPath, ['--max-old-space-size=384', '--import', 'tsx', import.meta.filename, '--one', backend, String(events), String(revisit), String(eventsPerMs), String(windowMs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--max-old-space-size=384',
+        '--import',
+        'tsx',
+        import.meta.filename,
+        '--one',
+        backend,
+        String(events),
+        String(revisit),
+        String(eventsPerMs),
+        String(windowMs),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     const line = r.stdout.trim().split('\n').pop() ?? ''
     try {
       const m = JSON.parse(line) as Record<string, number | string>
-      console.log(`${String(m.backend).padEnd(8)} keys=${String(m.keys).padStart(8)} live≈${String(m.liveKeysInWindow).padStart(7)} events=${String(m.events).padStart(9)}  ${String(m.eventsPerSecond).padStart(7)} events/s  emitted=${m.emitted}  checkpoints=${m.checkpoints}  peak RSS ${m.peakRssMiB} MiB`)
+      console.log(
+        `${String(m.backend).padEnd(8)} keys=${String(m.keys).padStart(8)} live≈${String(m.liveKeysInWindow).padStart(7)} events=${String(m.events).padStart(9)}  ${String(m.eventsPerSecond).padStart(7)} events/s  emitted=${m.emitted}  checkpoints=${m.checkpoints}  peak RSS ${m.peakRssMiB} MiB`,
+      )
     } catch {
       console.log(`${backend} ${events} failed: ${r.stdout} (exit ${r.status})`)
     }

@@ -87,7 +87,9 @@ function span(): { start(): void; end(): void; rate(): Rate } {
 }
 
 async function consumeOnly(brokers: string[], topic: string): Promise<Rate> {
-  const consumer = new Kafka({ brokers, clientId: 'bench-consume-only', logLevel: logLevel.NOTHING }).consumer({ groupId: `bench-consume-only-${topic}` })
+  const consumer = new Kafka({ brokers, clientId: 'bench-consume-only', logLevel: logLevel.NOTHING }).consumer({
+    groupId: `bench-consume-only-${topic}`,
+  })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   let count = 0
@@ -109,12 +111,38 @@ async function consumeOnly(brokers: string[], topic: string): Promise<Rate> {
 }
 
 /** The job from Kafka into a fresh RocksDB KV store; resolves with what `measure` makes of the run. */
-async function runFromKafka<T>(job: typeof playbackJob, brokers: string[], topic: string, wrap: (store: KvDataStore) => KvDataStore, measure: (metrics: () => { recordsIn: number }) => Promise<T>): Promise<T> {
+async function runFromKafka<T>(
+  job: typeof playbackJob,
+  brokers: string[],
+  topic: string,
+  wrap: (store: KvDataStore) => KvDataStore,
+  measure: (metrics: () => { recordsIn: number }) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(base, 'job-'))
   const store = await RocksDbKvStore.open(join(dir, 'graph'))
-  const io = await kafkaJobIo({ job, brokers: brokers.join(','), topic, groupId: `bench-${topic}-${job.dedup?.windowMs}`, schemaDir, start: 'earliest', logLevel: 'nothing' })
-  const sink = new KvGraphSink({ id: 'graph-store', store: wrap(store), schema: job.graph, onReject: (l) => io.deadLetterSink.write(l, l.eventTime ?? 0) })
-  const handle = runJob(job, { ...io, graphSinks: [sink], dataDir: join(dir, 'job'), state: { backend: 'rocksdb' }, checkpoint: { intervalMs: 10_000 }, sideInputDir: join(import.meta.dirname, '..') })
+  const io = await kafkaJobIo({
+    job,
+    brokers: brokers.join(','),
+    topic,
+    groupId: `bench-${topic}-${job.dedup?.windowMs}`,
+    schemaDir,
+    start: 'earliest',
+    logLevel: 'nothing',
+  })
+  const sink = new KvGraphSink({
+    id: 'graph-store',
+    store: wrap(store),
+    schema: job.graph,
+    onReject: (l) => io.deadLetterSink.write(l, l.eventTime ?? 0),
+  })
+  const handle = runJob(job, {
+    ...io,
+    graphSinks: [sink],
+    dataDir: join(dir, 'job'),
+    state: { backend: 'rocksdb' },
+    checkpoint: { intervalMs: 10_000 },
+    sideInputDir: join(import.meta.dirname, '..'),
+  })
   try {
     return await measure(() => handle.metrics)
   } finally {
@@ -129,32 +157,57 @@ try {
   const brokers = kafka.brokers
   console.log(`playback job from Kafka (1 broker, ${PARTITIONS} partitions, ${fmt(EVENTS)} Avro events), one core for the job`)
   const topic = 'playback-events'
-  const produced = await produceEvents({ brokers: brokers.join(','), topic, format: playbackJob.value, count: EVENTS, seed: 5, schemaDir, catalogDir, createPartitions: PARTITIONS, malformedRate: 0, logLevel: 'nothing' })
+  const produced = await produceEvents({
+    brokers: brokers.join(','),
+    topic,
+    format: playbackJob.value,
+    count: EVENTS,
+    seed: 5,
+    schemaDir,
+    catalogDir,
+    createPartitions: PARTITIONS,
+    malformedRate: 0,
+    logLevel: 'nothing',
+  })
   console.log(`produce (rdg-job produce)   ${fmt(produced.acknowledged / produced.seconds).padStart(9)} events/s`)
 
   const consume = await consumeOnly(brokers, topic)
-  console.log(`consume only (kafkajs)      ${fmt(consume.perSecond).padStart(9)} events/s   CPU ${consume.cpuMicrosPerEvent.toFixed(1)} µs/event`)
+  console.log(
+    `consume only (kafkajs)      ${fmt(consume.perSecond).padStart(9)} events/s   CPU ${consume.cpuMicrosPerEvent.toFixed(1)} µs/event`,
+  )
 
   peakRss = 0
-  const e2e = await runFromKafka(playbackJob, brokers, topic, (s) => s, async (metrics) => {
-    const measured = span()
-    let started = false
-    await every20ms(() => {
-      const n = metrics().recordsIn
-      if (n > 0 && !started) {
-        measured.start()
-        started = true
-      }
-      if (n >= EVENTS) measured.end()
-      return n >= EVENTS
-    })
-    return measured.rate()
-  })
-  console.log(`end to end, RocksDB state   ${fmt(e2e.perSecond).padStart(9)} events/s   CPU ${e2e.cpuMicrosPerEvent.toFixed(1)} µs/event   ${((e2e.perSecond / consume.perSecond) * 100).toFixed(0)}% of consume-only   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`)
+  const e2e = await runFromKafka(
+    playbackJob,
+    brokers,
+    topic,
+    (s) => s,
+    async (metrics) => {
+      const measured = span()
+      let started = false
+      await every20ms(() => {
+        const n = metrics().recordsIn
+        if (n > 0 && !started) {
+          measured.start()
+          started = true
+        }
+        if (n >= EVENTS) measured.end()
+        return n >= EVENTS
+      })
+      return measured.rate()
+    },
+  )
+  console.log(
+    `end to end, RocksDB state   ${fmt(e2e.perSecond).padStart(9)} events/s   CPU ${e2e.cpuMicrosPerEvent.toFixed(1)} µs/event   ${((e2e.perSecond / consume.perSecond) * 100).toFixed(0)}% of consume-only   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`,
+  )
 
   // latency: events stamped with the wall clock at send, window and bound taken out
   const latencyTopic = 'playback-latency'
-  const fast: typeof playbackJob = { ...playbackJob, dedup: { windowMs: 1 }, watermark: { ...playbackJob.watermark!, maxOutOfOrdernessMs: 0 } }
+  const fast: typeof playbackJob = {
+    ...playbackJob,
+    dedup: { windowMs: 1 },
+    watermark: { ...playbackJob.watermark!, maxOutOfOrdernessMs: 0 },
+  }
   const samples: number[] = []
   const timing = (store: KvDataStore): KvDataStore =>
     new Proxy(store, {
@@ -193,7 +246,9 @@ try {
   await producer.disconnect()
   samples.sort((a, b) => a - b)
   const pct = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))] ?? Number.NaN
-  console.log(`produce → in store          p50 ${pct(50)} ms   p99 ${pct(99)} ms   (${fmt(samples.length)} started_watching items at ${fmt(LATENCY_RATE)} events/s; excludes the 5 s dedup window and 2 s bound)`)
+  console.log(
+    `produce → in store          p50 ${pct(50)} ms   p99 ${pct(99)} ms   (${fmt(samples.length)} started_watching items at ${fmt(LATENCY_RATE)} events/s; excludes the 5 s dedup window and 2 s bound)`,
+  )
 } finally {
   await kafka.stop()
   rmSync(base, { recursive: true, force: true })

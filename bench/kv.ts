@@ -46,12 +46,29 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
 function edge(profile: number, title: number, t: number): GraphPrimitive {
-  return { kind: 'edge', type: 'started_watching', src: { type: 'profile', id: `p${profile}` }, dst: { type: 'title', id: `t${title}` }, properties: { lastWatchTime: t, positionSec: title % 3600, deviceType: 'tv' }, eventTime: t }
+  return {
+    kind: 'edge',
+    type: 'started_watching',
+    src: { type: 'profile', id: `p${profile}` },
+    dst: { type: 'title', id: `t${title}` },
+    properties: { lastWatchTime: t, positionSec: title % 3600, deviceType: 'tv' },
+    eventTime: t,
+  }
 }
 
 /** Edges through the sink: each edge is 2 items (out and in adjacency lists). */
 async function sinkWrites(store: KvDataStore, count: number, offset: number): Promise<number> {
-  const sink = new KvGraphSink({ store, schema: playbackGraph, clock: systemClock, batchSize: 1_000, maxInFlight: 4, maxBuffered: 20_000, onReject: (l) => { throw new Error(l.reason) } })
+  const sink = new KvGraphSink({
+    store,
+    schema: playbackGraph,
+    clock: systemClock,
+    batchSize: 1_000,
+    maxInFlight: 4,
+    maxBuffered: 20_000,
+    onReject: (l) => {
+      throw new Error(l.reason)
+    },
+  })
   const random = rng(offset + 1)
   const t0 = performance.now()
   for (let i = 0; i < count / 2; i++) {
@@ -69,7 +86,12 @@ async function rawWrites(store: KvDataStore, count: number, pass = 0): Promise<n
   const inFlight: Promise<void>[] = []
   for (let i = 0; i < count; i += 1_000) {
     const batch: KvPut[] = []
-    for (let j = i; j < Math.min(count, i + 1_000); j++) batch.push({ namespace: 'bench.raw', recordId: `r${j % 10_000}`, item: { key: `k${j}`, value: { n: j, s: 'some payload text' }, eventTime: j + pass * count } })
+    for (let j = i; j < Math.min(count, i + 1_000); j++)
+      batch.push({
+        namespace: 'bench.raw',
+        recordId: `r${j % 10_000}`,
+        item: { key: `k${j}`, value: { n: j, s: 'some payload text' }, eventTime: j + pass * count },
+      })
     inFlight.push(store.putItems(batch))
     if (inFlight.length >= 4) await inFlight.shift()
   }
@@ -81,7 +103,8 @@ async function loadNeighbors(store: KvDataStore): Promise<void> {
   const sink = new KvGraphSink({ store, schema: playbackGraph, clock: systemClock, batchSize: 1_000, maxInFlight: 4, onReject: () => {} })
   const random = rng(99)
   for (let p = 0; p < PROFILES; p++) {
-    for (let e = 0; e < DEGREE; e++) sink.write(edge(1_000_000 + p, Math.floor(random() * 100_000), 1_600_000_000_000 + Math.floor(random() * 1e9)))
+    for (let e = 0; e < DEGREE; e++)
+      sink.write(edge(1_000_000 + p, Math.floor(random() * 100_000), 1_600_000_000_000 + Math.floor(random() * 1e9)))
     if (sink.backpressured) await sink.drain()
   }
   await sink.flush()
@@ -101,7 +124,9 @@ async function reads(store: KvDataStore): Promise<string[]> {
       if (page.neighbors.length !== 100) throw new Error(`expected 100 neighbours, got ${page.neighbors.length}`)
     }
     ms.sort((a, b) => a - b)
-    lines.push(`  neighbors(100) ${order.padEnd(6)}  p50 ${pct(ms, 50).toFixed(2)} ms  p99 ${pct(ms, 99).toFixed(2)} ms  (${QUERIES} sequential queries)`)
+    lines.push(
+      `  neighbors(100) ${order.padEnd(6)}  p50 ${pct(ms, 50).toFixed(2)} ms  p99 ${pct(ms, 99).toFixed(2)} ms  (${QUERIES} sequential queries)`,
+    )
   }
   const hop: number[] = []
   for (let q = 0; q < 100; q++) {
@@ -117,9 +142,13 @@ async function reads(store: KvDataStore): Promise<string[]> {
 
 async function bench(name: string, store: KvDataStore, items: number): Promise<void> {
   console.log(`\n${name}`)
-  console.log(`  item writes through KvGraphSink  ${fmt(await sinkWrites(store, items, 0)).padStart(9)} items/s  (${fmt(items)} items, batches of 1 000, 4 in flight)`)
+  console.log(
+    `  item writes through KvGraphSink  ${fmt(await sinkWrites(store, items, 0)).padStart(9)} items/s  (${fmt(items)} items, batches of 1 000, 4 in flight)`,
+  )
   console.log(`  raw putItems batches             ${fmt(await rawWrites(store, items)).padStart(9)} items/s`)
-  console.log(`  raw putItems, rewriting them     ${fmt(await rawWrites(store, items, 1)).padStart(9)} items/s  (newer event times: what a running job mostly writes)`)
+  console.log(
+    `  raw putItems, rewriting them     ${fmt(await rawWrites(store, items, 1)).padStart(9)} items/s  (newer event times: what a running job mostly writes)`,
+  )
   await loadNeighbors(store)
   for (const line of await reads(store)) console.log(line)
 }
@@ -135,7 +164,12 @@ try {
     const server = await CassandraServer.start({ dir: join(dir, 'cassandra') })
     console.log(`\n(Cassandra 5.0 single node, 1 GiB heap, started in ${((performance.now() - t0) / 1_000).toFixed(1)} s)`)
     try {
-      const cass = await CassandraKvStore.connect({ contactPoints: [server.contactPoint], localDataCenter: server.localDataCenter, keyspace: 'bench_kv', maxConcurrency: 64 })
+      const cass = await CassandraKvStore.connect({
+        contactPoints: [server.contactPoint],
+        localDataCenter: server.localDataCenter,
+        keyspace: 'bench_kv',
+        maxConcurrency: 64,
+      })
       await bench('Cassandra (cassandra-driver, LOCAL_QUORUM, one node)', cass, Math.min(ITEMS, 100_000))
       await cass.close()
     } finally {

@@ -65,7 +65,10 @@ class CountingSink<T> implements Sink<T> {
 if (!process.env.RDG_BENCH_BACKEND) {
   console.log(`playback job, ${EVENTS.toLocaleString('en-US')} Avro events held in memory, one core; each backend in its own process`)
   for (const backend of ['heap', 'rocksdb']) {
-    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, RDG_BENCH_BACKEND: backend } })
+    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, RDG_BENCH_BACKEND: backend },
+    })
     if (child.status !== 0) process.exit(child.status ?? 1)
   }
   process.exit(0)
@@ -101,11 +104,15 @@ function decodeOnly(decode: (bytes: Buffer) => unknown): { rate: number; checksu
 const avsc = avro.Type.forSchema(playbackSchema as avro.Schema)
 const baseline = decodeOnly((b) => avsc.fromBuffer(b))
 const decodeRate = baseline.rate
-console.log(`avsc decode only        ${Math.round(decodeRate).toLocaleString('en-US').padStart(10)} events/s   (checksum ${baseline.checksum})`)
+console.log(
+  `avsc decode only        ${Math.round(decodeRate).toLocaleString('en-US').padStart(10)} events/s   (checksum ${baseline.checksum})`,
+)
 
 // for reference, not the target's baseline: the decoder the pipeline uses (projected reader, interned strings)
 const ours = decodeOnly(createDecoder(playback.value, 'avro', readFieldsOf(playback)))
-console.log(`rdg decoder only        ${Math.round(ours.rate).toLocaleString('en-US').padStart(10)} events/s   (the job's fields only, interned strings; checksum ${ours.checksum})`)
+console.log(
+  `rdg decoder only        ${Math.round(ours.rate).toLocaleString('en-US').padStart(10)} events/s   (the job's fields only, interned strings; checksum ${ours.checksum})`,
+)
 
 const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-playback-'))
 const out = new CountingSink<GraphPrimitive>()
@@ -135,6 +142,12 @@ sampleRss()
 const seconds = (performance.now() - start) / 1000
 const rate = items.length / seconds
 console.log(
-  `pipeline, ${BACKEND.padEnd(7)} state ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s  ${Math.round(result.metrics.primitivesBeforeDedup / seconds).toLocaleString('en-US').padStart(10)} primitives/s into dedup  ${out.count.toLocaleString('en-US')} out  ${(rate / decodeRate * 100).toFixed(0)}% of decode-only  peak RSS ${Math.round(peakRss / 2 ** 20)} MiB  checkpoints ${result.metrics.checkpoints}`,
+  `pipeline, ${BACKEND.padEnd(7)} state ${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s  ${Math.round(
+    result.metrics.primitivesBeforeDedup / seconds,
+  )
+    .toLocaleString('en-US')
+    .padStart(
+      10,
+    )} primitives/s into dedup  ${out.count.toLocaleString('en-US')} out  ${((rate / decodeRate) * 100).toFixed(0)}% of decode-only  peak RSS ${Math.round(peakRss / 2 ** 20)} MiB  checkpoints ${result.metrics.checkpoints}`,
 )
 rmSync(dir, { recursive: true, force: true })

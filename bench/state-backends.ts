@@ -23,7 +23,10 @@ const N = 200_000
 const BATCH = 1_000
 const key = (i: number) => `key-${(i * 7919) % N}`
 const keyBytes = (i: number) => Buffer.from(key(i))
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US').padStart(10)
+const rate = (n: number, ms: number) =>
+  Math.round((n / ms) * 1000)
+    .toLocaleString('en-US')
+    .padStart(10)
 
 async function raw(name: string, db: Database): Promise<void> {
   await db.open()
@@ -46,7 +49,9 @@ async function raw(name: string, db: Database): Promise<void> {
     for (let i = 0; i < N; i += BATCH) db.getManySync(Array.from({ length: BATCH }, (_, j) => keyBytes(i + j)))
     sync = rate(N, performance.now() - t)
   }
-  console.log(`${name.padEnd(22)} batched writes ${rate(N, write)}/s   awaited get ${rate(30_000, single)}/s   getMany(1000) ${rate(N, many)}/s   sync getMany ${sync}${sync === 'n/a' ? '' : '/s'}`)
+  console.log(
+    `${name.padEnd(22)} batched writes ${rate(N, write)}/s   awaited get ${rate(30_000, single)}/s   getMany(1000) ${rate(N, many)}/s   sync getMany ${sync}${sync === 'n/a' ? '' : '/s'}`,
+  )
   await db.close()
 }
 
@@ -69,7 +74,9 @@ async function backend(name: string, make: () => KeyedStateBackend): Promise<voi
     }
   }
   const ms = performance.now() - t
-  console.log(`${name.padEnd(44)} ${rate(3 * N, ms)} get+put/s  (${id} checkpoints forced by the dirty budget, RSS ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MiB)`)
+  console.log(
+    `${name.padEnd(44)} ${rate(3 * N, ms)} get+put/s  (${id} checkpoints forced by the dirty budget, RSS ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MiB)`,
+  )
   await b.close()
   rmSync(root, { recursive: true, force: true })
 }
@@ -85,6 +92,12 @@ await raw('RocksDB (RocksLevel)', rocksDb(dir()))
 await raw('LevelDB (ClassicLevel)', levelDb(dir()))
 console.log(`\nstate backends, ${N.toLocaleString('en-US')} keys × 3 rounds, batches of ${BATCH}`)
 await backend('heap', () => new HeapStateBackend({ clock: new ManualClock() }))
-await backend('RocksDB backend, working set 20 000 (10x smaller)', () => new RocksDbStateBackend({ clock: new ManualClock(), path: dir(), cacheEntries: 20_000 }))
-await backend('LevelDB backend, working set 20 000 (10x smaller)', () => new RocksDbStateBackend({ clock: new ManualClock(), path: dir(), cacheEntries: 20_000, engine: levelDb }))
+await backend(
+  'RocksDB backend, working set 20 000 (10x smaller)',
+  () => new RocksDbStateBackend({ clock: new ManualClock(), path: dir(), cacheEntries: 20_000 }),
+)
+await backend(
+  'LevelDB backend, working set 20 000 (10x smaller)',
+  () => new RocksDbStateBackend({ clock: new ManualClock(), path: dir(), cacheEntries: 20_000, engine: levelDb }),
+)
 for (const d of dirs) rmSync(d, { recursive: true, force: true })

@@ -10,7 +10,7 @@
  * const io = await buildJobIo(job, choice, '.rdg/jobs/playback-events')
  * runJob(job, { ...io, graphSinks: [sink], dataDir: '.rdg/jobs/playback-events', sideInputDir: sideInputDirFor(job) })
  */
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DeadLetter, Sink, Source } from '../engine/connector.ts'
@@ -21,6 +21,8 @@ import { createDecoder, type RawEncoding } from '../connectors/avro/decoder.ts'
 import { DeadLetterFileSink } from '../connectors/file/dead-letter-file-sink.ts'
 import { JsonLinesFileSource } from '../connectors/file/jsonl-source.ts'
 import { GeneratorSource } from '../connectors/generator/generator-source.ts'
+import { HybridSource, hybridDecoder } from '../connectors/iceberg/hybrid-source.ts'
+import { icebergJobSource } from '../connectors/iceberg/job-source.ts'
 import { TOPICS, type Topic } from '../connectors/generator/journeys.ts'
 import { kafkaJobIo } from '../connectors/kafka/job-io.ts'
 import type { KafkaStart } from '../connectors/kafka/source.ts'
@@ -44,6 +46,8 @@ export type JobSourceChoice =
       /** Avro writer schemas: a Confluent-compatible registry, or a schema directory. */
       readonly registryUrl?: string
       readonly schemaDir?: string
+      /** An Iceberg export (metadata.json) to replay first; the topic then continues after its rows. */
+      readonly backfillFrom?: string
     }
 
 /** The sources there are, for messages. */
@@ -62,13 +66,15 @@ export interface SourceFlags {
   readonly count?: number
   readonly rate?: number
   readonly seed?: number
+  readonly 'backfill-from'?: string
 }
 
 /** Parses `--start earliest|latest|<ISO time or epoch ms>`. */
 export function parseKafkaStart(flag: string): KafkaStart {
   if (flag === 'earliest' || flag === 'latest') return flag
   const timestamp = /^\d+$/.test(flag) ? Number(flag) : Date.parse(flag)
-  if (!Number.isFinite(timestamp)) throw new ConfigError(`--start ${flag} is not earliest, latest or a time`, 'e.g. --start earliest or --start 2026-01-01T00:00:00Z')
+  if (!Number.isFinite(timestamp))
+    throw new ConfigError(`--start ${flag} is not earliest, latest or a time`, 'e.g. --start earliest or --start 2026-01-01T00:00:00Z')
   return { timestamp }
 }
 
@@ -79,8 +85,13 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${name} must be a positive number, got ${String(v)}`)
   }
   if (flags.brokers !== undefined) {
-    if (flags.source !== undefined) throw new ConfigError('--source and --brokers both given', 'pick one: --brokers reads the Kafka topic, --source generator|file:<path> reads locally')
-    if (!/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/.test(flags.brokers)) throw new ConfigError(`--brokers "${flags.brokers}" is not host:port[,host:port…]`, 'e.g. --brokers 127.0.0.1:9092')
+    if (flags.source !== undefined)
+      throw new ConfigError(
+        '--source and --brokers both given',
+        'pick one: --brokers reads the Kafka topic, --source generator|file:<path> reads locally',
+      )
+    if (!/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/.test(flags.brokers))
+      throw new ConfigError(`--brokers "${flags.brokers}" is not host:port[,host:port…]`, 'e.g. --brokers 127.0.0.1:9092')
     return {
       kind: 'kafka',
       brokers: flags.brokers,
@@ -90,19 +101,35 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
       ...(flags.start !== undefined ? { start: parseKafkaStart(flags.start) } : {}),
       ...(flags.registry !== undefined ? { registryUrl: flags.registry } : {}),
       ...(flags['schema-dir'] !== undefined ? { schemaDir: flags['schema-dir'] } : {}),
+      ...(flags['backfill-from'] !== undefined ? { backfillFrom: flags['backfill-from'] } : {}),
     }
   }
-  for (const kafkaOnly of ['kafka-topic', 'group', 'session-timeout', 'start', 'registry', 'schema-dir'] as const) {
+  for (const kafkaOnly of ['kafka-topic', 'group', 'session-timeout', 'start', 'registry', 'schema-dir', 'backfill-from'] as const) {
     if (flags[kafkaOnly] !== undefined) throw new ConfigError(`--${kafkaOnly} only applies to Kafka`, 'add --brokers host:port, or drop it')
   }
   const flag = flags.source
   if (!flag) throw new ConfigError('no source given', `pass ${SOURCE_HELP}`)
   if (flag === 'generator') {
-    return { kind: 'generator', ...(flags.count !== undefined ? { count: flags.count } : {}), ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}) }
+    return {
+      kind: 'generator',
+      ...(flags.count !== undefined ? { count: flags.count } : {}),
+      ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
+      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    }
   }
-  if (flag.startsWith('file:') && flag.length > 5) return { kind: 'file', path: flag.slice(5) }
+  if (flag.startsWith('file:') && flag.length > 5) {
+    const path = flag.slice(5)
+    if (existsSync(path) && !statSync(path).isFile()) throw notAFile(path)
+    return { kind: 'file', path }
+  }
   throw new ConfigError(`unknown source "${flag}"`, `use ${SOURCE_HELP}`)
 }
+
+const notAFile = (path: string): ConfigError =>
+  new ConfigError(
+    `input ${path} is a directory, not a JSON-lines file`,
+    'name a file after --source file:, e.g. --source file:examples/login-events.jsonl',
+  )
 
 /** Built-in jobs read their catalogue from the project, wherever the command runs; user jobs from `.`. */
 export function sideInputDirFor(job: JobDefinition): string {
@@ -118,9 +145,29 @@ export interface JobIo {
 }
 
 /** Builds the source, decoder and dead-letter sink; `dir` is the job's data directory (the dead-letter file goes there). */
-export async function buildJobIo(job: JobDefinition, choice: JobSourceChoice, dir: string): Promise<JobIo> {
+export async function buildJobIo(
+  job: JobDefinition,
+  choice: JobSourceChoice,
+  dir: string,
+  options: { readonly restoreFrom?: number } = {},
+): Promise<JobIo> {
   const deadLetterFile = join(dir, 'dead-letters.jsonl')
+  // checkpoint-aware: a restart cuts the file back to its last checkpoint, so each letter is in it once
+  const fileSink = () =>
+    new DeadLetterFileSink({
+      path: deadLetterFile,
+      checkpointDir: join(dir, 'checkpoints'),
+      ...(options.restoreFrom !== undefined ? { restoreFrom: options.restoreFrom } : {}),
+    })
   if (choice.kind === 'kafka') {
+    if (choice.schemaDir !== undefined && !existsSync(choice.schemaDir)) {
+      // on first contact nothing has written the writer schemas yet: say what does
+      throw new ConfigError(
+        `schema directory ${choice.schemaDir} does not exist`,
+        `the producer writes it: rdg-job produce ${job.topic} --brokers ${choice.brokers} --schema-dir ${choice.schemaDir} registers the topic's schema there ` +
+          '(layout <dir>/<subject>/v<version>-id<id>.avsc); or read schemas from --registry <url>',
+      )
+    }
     const io = await kafkaJobIo({
       job,
       brokers: choice.brokers,
@@ -131,14 +178,32 @@ export async function buildJobIo(job: JobDefinition, choice: JobSourceChoice, di
       ...(choice.registryUrl !== undefined ? { registryUrl: choice.registryUrl } : {}),
       ...(choice.schemaDir !== undefined ? { schemaDir: choice.schemaDir } : {}),
     })
-    return { source: io.source as Source<unknown>, decode: io.decode, deadLetterSink: io.deadLetterSink, deadLetters: `Kafka topic ${choice.topic ?? job.topic}.dlq` }
+    const deadLetters = `Kafka topic ${choice.topic ?? job.topic}.dlq`
+    if (choice.backfillFrom !== undefined) {
+      // the table first, then the topic after its rows; a wrong table or field fails here, before anything runs
+      const backfill = icebergJobSource(job, { table: { metadata: choice.backfillFrom } })
+      await backfill.source.prepare()
+      const source = new HybridSource(backfill.source, io.source)
+      return { source, decode: hybridDecoder(io.decode), deadLetterSink: io.deadLetterSink, deadLetters }
+    }
+    return { source: io.source, decode: io.decode, deadLetterSink: io.deadLetterSink, deadLetters }
   }
   if (choice.kind === 'file') {
     // checked here, before anything starts, so the error is the only line printed
     if (!existsSync(choice.path)) throw new ConfigError(`input file ${choice.path} does not exist`, 'check the path after --source file:')
-    return { source: new JsonLinesFileSource({ path: choice.path }) as Source<unknown>, decode: createDecoder(job.value, 'json'), deadLetterSink: new DeadLetterFileSink({ path: deadLetterFile }), deadLetters: deadLetterFile }
+    if (!statSync(choice.path).isFile()) throw notAFile(choice.path)
+    return {
+      source: new JsonLinesFileSource({ path: choice.path }),
+      decode: createDecoder(job.value, 'json'),
+      deadLetterSink: fileSink(),
+      deadLetters: deadLetterFile,
+    }
   }
-  if (!TOPICS.includes(job.topic as Topic)) throw new ConfigError(`the generator has no events for topic "${job.topic}"`, `it generates ${TOPICS.join(', ')}; use --source file:<path> or --brokers for other topics`)
+  if (!TOPICS.includes(job.topic as Topic))
+    throw new ConfigError(
+      `the generator has no events for topic "${job.topic}"`,
+      `it generates ${TOPICS.join(', ')}; use --source file:<path> or --brokers for other topics`,
+    )
   const encoding: RawEncoding = job.value.format === 'avro' ? 'avro' : 'json'
   const source = new GeneratorSource({
     topic: job.topic as Topic,
@@ -150,5 +215,5 @@ export async function buildJobIo(job: JobDefinition, choice: JobSourceChoice, di
     ...(choice.seed !== undefined ? { seed: choice.seed } : {}),
     ...(choice.accounts !== undefined ? { accounts: choice.accounts } : {}),
   })
-  return { source, decode: createDecoder(job.value, encoding, readFieldsOf(job)), deadLetterSink: new DeadLetterFileSink({ path: deadLetterFile }), deadLetters: deadLetterFile }
+  return { source, decode: createDecoder(job.value, encoding, readFieldsOf(job)), deadLetterSink: fileSink(), deadLetters: deadLetterFile }
 }

@@ -15,15 +15,33 @@ export interface Journey {
   readonly account: string
   readonly profile: string
   /** Devices the account logged in from, with country and last login. */
-  readonly logins: ReadonlyArray<{ readonly device: string; readonly deviceType: string | null; readonly country: string | null; readonly lastLogin: number }>
+  readonly logins: ReadonlyArray<{
+    readonly device: string
+    readonly deviceType: string | null
+    readonly country: string | null
+    readonly lastLogin: number
+  }>
   /** Devices the profile streamed from, oldest last-seen first. */
   readonly streamedFrom: ReadonlyArray<{ readonly device: string; readonly deviceType: string | null; readonly lastSeen: number }>
-  readonly title: { readonly id: string; readonly name: string | null; readonly positionSec: number; readonly lastDeviceType: string | null; readonly lastWatchTime: number }
-  readonly game: { readonly id: string; readonly name: string | null; readonly lastPlayed: number; readonly sessionSec: number; readonly device: string | null; readonly deviceType: string | null }
+  readonly title: {
+    readonly id: string
+    readonly name: string | null
+    readonly positionSec: number
+    readonly lastDeviceType: string | null
+    readonly lastWatchTime: number
+  }
+  readonly game: {
+    readonly id: string
+    readonly name: string | null
+    readonly lastPlayed: number
+    readonly sessionSec: number
+    readonly device: string | null
+    readonly deviceType: string | null
+  }
 }
 
-const str = (p: Properties | undefined, k: string): string | null => (typeof p?.[k] === 'string' ? (p[k]) : null)
-const num = (p: Properties | undefined, k: string): number => (typeof p?.[k] === 'number' ? (p[k]) : 0)
+const str = (p: Properties | undefined, k: string): string | null => (typeof p?.[k] === 'string' ? p[k] : null)
+const num = (p: Properties | undefined, k: string): number => (typeof p?.[k] === 'number' ? p[k] : 0)
 
 /** Games to start from, in catalogue order; the demo passes the ones it knows. */
 export async function findJourney(query: GraphQuery, games: readonly string[]): Promise<Journey | null> {
@@ -33,7 +51,11 @@ export async function findJourney(query: GraphQuery, games: readonly string[]): 
     if (!basedOn) continue
     const players = (await query.neighbors(game, 'plays', { direction: 'in', limit: 50 })).neighbors
     // every player's watched titles in one batch
-    const watched = await query.neighborsOfMany(players.map((p) => p.node), 'started_watching', { limit: 500 })
+    const watched = await query.neighborsOfMany(
+      players.map((p) => p.node),
+      'started_watching',
+      { limit: 500 },
+    )
     for (const [i, player] of players.entries()) {
       const title = watched[i]!.neighbors.find((w) => w.node.id === basedOn.node.id)
       if (!title) continue
@@ -59,11 +81,22 @@ async function read(query: GraphQuery, accountId: string, player: Neighbor, titl
   return {
     account: accountId,
     profile: player.node.id,
-    logins: logins.neighbors.map((l) => ({ device: l.node.id, deviceType: deviceType.get(l.node.id) ?? null, country: str(l.properties, 'country'), lastLogin: num(l.properties, 'lastLogin') })),
+    logins: logins.neighbors.map((l) => ({
+      device: l.node.id,
+      deviceType: deviceType.get(l.node.id) ?? null,
+      country: str(l.properties, 'country'),
+      lastLogin: num(l.properties, 'lastLogin'),
+    })),
     streamedFrom: streamed.neighbors
       .map((s) => ({ device: s.node.id, deviceType: deviceType.get(s.node.id) ?? null, lastSeen: num(s.properties, 'lastSeen') }))
       .sort((a, b) => a.lastSeen - b.lastSeen),
-    title: { id: title.node.id, name: str(titleNode?.properties, 'name'), positionSec: num(title.properties, 'positionSec'), lastDeviceType: str(title.properties, 'deviceType'), lastWatchTime: num(title.properties, 'lastWatchTime') },
+    title: {
+      id: title.node.id,
+      name: str(titleNode?.properties, 'name'),
+      positionSec: num(title.properties, 'positionSec'),
+      lastDeviceType: str(title.properties, 'deviceType'),
+      lastWatchTime: num(title.properties, 'lastWatchTime'),
+    },
     game: {
       id: game.id,
       name: str(gameNode?.properties, 'name'),
@@ -80,10 +113,15 @@ const time = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}
 /** The journey as a few lines of text. */
 export function formatJourney(j: Journey): string[] {
   const lines = [`account ${j.account}, profile ${j.profile}`]
-  for (const l of j.logins) lines.push(`  logged in from   ${(l.deviceType ?? '?').padEnd(7)} ${l.device}  ${l.country ?? '?'}  last ${time(l.lastLogin)}`)
+  for (const l of j.logins)
+    lines.push(`  logged in from   ${(l.deviceType ?? '?').padEnd(7)} ${l.device}  ${l.country ?? '?'}  last ${time(l.lastLogin)}`)
   for (const s of j.streamedFrom) lines.push(`  streamed on      ${(s.deviceType ?? '?').padEnd(7)} ${s.device}  last ${time(s.lastSeen)}`)
-  lines.push(`  watched          ${j.title.name ?? j.title.id}: at ${j.title.positionSec} s, last on the ${j.title.lastDeviceType ?? '?'} at ${time(j.title.lastWatchTime)}`)
+  lines.push(
+    `  watched          ${j.title.name ?? j.title.id}: at ${j.title.positionSec} s, last on the ${j.title.lastDeviceType ?? '?'} at ${time(j.title.lastWatchTime)}`,
+  )
   const where = j.game.device ? ` on the ${j.game.deviceType ?? '?'} ${j.game.device}` : ''
-  lines.push(`  then played      ${j.game.name ?? j.game.id} (based on it)${where}: ${j.game.sessionSec} s, last ${time(j.game.lastPlayed)}`)
+  lines.push(
+    `  then played      ${j.game.name ?? j.game.id} (based on it)${where}: ${j.game.sessionSec} s, last ${time(j.game.lastPlayed)}`,
+  )
   return lines
 }

@@ -16,7 +16,9 @@ export function printError(err: unknown, debug = false): number {
   if (disk) {
     // a full or read-only disk under --data-dir or the store: say so, and what to do
     const path = (err as { path?: unknown }).path
-    process.stderr.write(`rdg-job: cannot write${typeof path === 'string' ? ` ${path}` : ''}: ${disk} (${msg.split('\n')[0]}); free space or make it writable, or use another --data-dir / --store\n`)
+    process.stderr.write(
+      `rdg-job: cannot write${typeof path === 'string' ? ` ${path}` : ''}: ${disk} (${msg.split('\n')[0]}); free space or make it writable, or use another --data-dir / --store\n`,
+    )
     if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`)
     return 1
   }

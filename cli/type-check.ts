@@ -58,7 +58,9 @@ async function loadTypeScript(): Promise<Ts> {
 export function checkConfig(ts: Ts, root = PACKAGE_ROOT): { options: TS.CompilerOptions; declarations: string[] } {
   const configPath = join(root, 'tsconfig.json')
   const read = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path))
-  const base = read.error ? { options: { strict: true } as TS.CompilerOptions, fileNames: [] } : ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath)
+  const base = read.error
+    ? { options: { strict: true } as TS.CompilerOptions, fileNames: [] }
+    : ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath)
   const options: TS.CompilerOptions = {
     ...base.options,
     // NodeNext would make a module outside a "type": "module" package CommonJS, where
@@ -118,7 +120,11 @@ function locateIn(ts: Ts, sf: TS.SourceFile, problem: JobProblem): { line: numbe
     return { line: p.line + 1, col: p.character + 1 }
   }
   const nameOf = (n: TS.Node): string | undefined => {
-    if ((ts.isPropertyAssignment(n) || ts.isShorthandPropertyAssignment(n) || ts.isMethodDeclaration(n)) && (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name))) return n.name.text
+    if (
+      (ts.isPropertyAssignment(n) || ts.isShorthandPropertyAssignment(n) || ts.isMethodDeclaration(n)) &&
+      (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name))
+    )
+      return n.name.text
     return undefined
   }
   const find = (root: TS.Node, test: (n: TS.Node) => boolean): TS.Node | undefined => {
@@ -132,8 +138,12 @@ function locateIn(ts: Ts, sf: TS.SourceFile, problem: JobProblem): { line: numbe
     return found
   }
   const declarationOf = (name: string): TS.Node | undefined =>
-    find(sf, (n) => (ts.isVariableDeclaration(n) || ts.isFunctionDeclaration(n)) && !!n.name && ts.isIdentifier(n.name) && n.name.text === name)
-  const isToken = (token: string) => (n: TS.Node) => (ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && n.text === token
+    find(
+      sf,
+      (n) => (ts.isVariableDeclaration(n) || ts.isFunctionDeclaration(n)) && !!n.name && ts.isIdentifier(n.name) && n.name.text === name,
+    )
+  const isToken = (token: string) => (n: TS.Node) =>
+    (ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && n.text === token
 
   // the definition: `export default defineJob({...})`, or the object it names
   let definition: TS.Node = sf
@@ -163,7 +173,11 @@ function locateIn(ts: Ts, sf: TS.SourceFile, problem: JobProblem): { line: numbe
       const inside = find(property, isToken(token))
       if (inside) return at(inside)
       // `graph: playbackGraph`, `toGraph: build`: look where the name is declared
-      const value = ts.isPropertyAssignment(property) ? property.initializer : ts.isShorthandPropertyAssignment(property) ? property.name : undefined
+      const value = ts.isPropertyAssignment(property)
+        ? property.initializer
+        : ts.isShorthandPropertyAssignment(property)
+          ? property.name
+          : undefined
       const declared = value && ts.isIdentifier(value) ? declarationOf(value.text) : undefined
       const there = declared && find(declared, isToken(token))
       if (there) return at(there)

@@ -58,7 +58,13 @@ export class ControlPlane {
     if (this.cancelOverdue || !this.rejectOverdue) return
     this.cancelOverdue = this.clock.schedule(this.stopTimeoutMs, () => {
       const seconds = Math.round(this.stopTimeoutMs / 1_000)
-      this.rejectOverdue?.(new RdgError(`did not stop within ${seconds} s: still ${this.activity}`, false, 'ended without a final checkpoint; the next run resumes from the last complete one'))
+      this.rejectOverdue?.(
+        new RdgError(
+          `did not stop within ${seconds} s: still ${this.activity}`,
+          false,
+          'ended without a final checkpoint; the next run resumes from the last complete one',
+        ),
+      )
     })
   }
 

@@ -43,7 +43,8 @@ export class DeadLetterPolicy {
     this.mode = options.mode ?? 'continue'
     this.checkAfter = options.checkAfterRecords ?? DEFAULT_CHECK_AFTER_RECORDS
     this.stopRatio = options.stopRatio ?? DEFAULT_STOP_RATIO
-    if (!(this.checkAfter >= 0) || !Number.isInteger(this.checkAfter)) throw new ConfigError(`checkAfterRecords must be a whole number >= 0, not ${this.checkAfter}`)
+    if (!(this.checkAfter >= 0) || !Number.isInteger(this.checkAfter))
+      throw new ConfigError(`checkAfterRecords must be a whole number >= 0, not ${this.checkAfter}`)
     if (!(this.stopRatio > 0 && this.stopRatio <= 1)) throw new ConfigError(`stopRatio must be in (0, 1], not ${this.stopRatio}`)
   }
 
@@ -62,7 +63,10 @@ export class DeadLetterPolicy {
     if (this.total === 0) return null
     if (this.mode === 'fail') {
       const letter = this.first!
-      return new ConfigError(`stopped at the first dead letter (on dead letter: fail): ${letter.reason}${positionOf(letter)}`, 'fix the input, or let the job continue past bad records (dead-letter mode continue)')
+      return new ConfigError(
+        `stopped at the first dead letter (on dead letter: fail): ${letter.reason}${positionOf(letter)}`,
+        'fix the input, or let the job continue past bad records (dead-letter mode continue)',
+      )
     }
     if (this.guardDone || this.checkAfter === 0 || recordsIn === 0) return null
     if (recordsIn < this.checkAfter && !ended) return null

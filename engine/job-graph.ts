@@ -46,13 +46,25 @@ export interface OperatorDescription {
 
 /** Flattens a job graph for printing. */
 export function describeGraph(graph: JobGraph): OperatorDescription[] {
-  const lines: OperatorDescription[] = [{ id: graph.source.spec.id, kind: 'source', description: `source ${graph.source.connector.id}, event time ${graph.source.spec.eventTimeField ?? '(function)'}`, depth: 0 }]
+  const lines: OperatorDescription[] = [
+    {
+      id: graph.source.spec.id,
+      kind: 'source',
+      description: `source ${graph.source.connector.id}, event time ${graph.source.spec.eventTimeField ?? '(function)'}`,
+      depth: 0,
+    },
+  ]
   const walk = (vertices: readonly GraphVertex[], depth: number, sideOutput?: string): void => {
     for (const v of vertices) {
       const op = v.operator
       let d = depth
       for (const c of op.chained ?? []) lines.push({ id: c.id, kind: c.kind, description: c.description, depth: d++ })
-      const line: OperatorDescription = { id: op.id, kind: op.keyed ? `keyBy → ${op.kind}` : op.kind, description: op.description, depth: d }
+      const line: OperatorDescription = {
+        id: op.id,
+        kind: op.keyed ? `keyBy → ${op.kind}` : op.kind,
+        description: op.description,
+        depth: d,
+      }
       lines.push(sideOutput ? { ...line, sideOutput } : line)
       walk(v.children, d + 1)
       for (const [tag, children] of v.sideChildren) walk(children, d + 1, tag)

@@ -25,7 +25,12 @@ export function runGraph(graph: JobGraph, options: RunGraphOptions): JobHandle {
   const backend: KeyedStateBackend =
     backendKind === 'heap'
       ? new HeapStateBackend({ clock, maxParallelism })
-      : new RocksDbStateBackend({ clock, maxParallelism, path: join(options.dataDir, 'state', 'rocksdb'), ...(options.state?.cacheEntries ? { cacheEntries: options.state.cacheEntries } : {}) })
+      : new RocksDbStateBackend({
+          clock,
+          maxParallelism,
+          path: join(options.dataDir, 'state', 'rocksdb'),
+          ...(options.state?.cacheEntries ? { cacheEntries: options.state.cacheEntries } : {}),
+        })
   const executor = new Executor(graph, {
     dataDir: options.dataDir,
     deadLetterSink: options.deadLetterSink,

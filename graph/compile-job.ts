@@ -44,7 +44,9 @@ export function compileJob<E, P, R>(job: JobDefinition<E, P, R, any>, io: JobIo<
   const enriched = job.enrich ? projected.enrich(job.enrich as never, 'enrich') : projected
   // toGraph and dedup run chained, as one operator: repeats never become objects.
   const windowMs = job.dedup?.windowMs ?? DEFAULT_DEDUP_WINDOW_MS
-  const deduped = enriched.transform<GraphPrimitive>(graphDedupOperator(env.claim('to-graph'), job.toGraph as never, env.claim('dedup'), windowMs))
+  const deduped = enriched.transform<GraphPrimitive>(
+    graphDedupOperator(env.claim('to-graph'), job.toGraph as never, env.claim('dedup'), windowMs),
+  )
   for (const sink of io.graphSinks) deduped.sinkTo(sink, sink.id)
   return env.build()
 }
@@ -70,7 +72,9 @@ function projection(job: JobDefinition<any, any, any, any>, decode: Decoder<any>
 function projectDescription(job: JobDefinition<any, any, any, any>, decode: Decoder<unknown>): string {
   if (typeof job.project === 'function') return 'project: keep the fields the graph needs'
   const list = (job.project as readonly string[]).join(', ')
-  return decoderProjects(job, decode) ? `project: keep ${list} (pushed into the decoder: other fields are skipped, not decoded)` : `project: keep ${list}`
+  return decoderProjects(job, decode)
+    ? `project: keep ${list} (pushed into the decoder: other fields are skipped, not decoded)`
+    : `project: keep ${list}`
 }
 
 const placeholderSource: Source<unknown> = {

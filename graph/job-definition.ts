@@ -36,8 +36,7 @@ import type { EdgeTypeOf, GraphSchema, NodeTypeOf, PropertiesOf } from './schema
 
 /** How the topic's values are encoded. The schema is an Avro schema (avsc JSON form). */
 export type ValueFormat<E> =
-  | { readonly format: 'avro'; readonly schema: object; readonly __event?: E }
-  | { readonly format: 'json'; readonly __event?: E }
+  { readonly format: 'avro'; readonly schema: object; readonly __event?: E } | { readonly format: 'json'; readonly __event?: E }
 
 /** The value format of Avro-encoded values of type `E`, with their (avsc JSON) schema. */
 export function avro<E>(schema: object): ValueFormat<E> {
@@ -75,7 +74,12 @@ export interface TypedNodeRef<T extends string> extends NodeRef {
  */
 export interface TypedGraphBuilder<G extends GraphSchema> {
   // `keyof … & string` spelled out (not NodeTypeOf) so that errors list the type names
-  node<T extends keyof G['nodes'] & string>(type: T, id: string, properties: PropertiesOf<G['nodes'][T]['properties']>, eventTime?: number): void
+  node<T extends keyof G['nodes'] & string>(
+    type: T,
+    id: string,
+    properties: PropertiesOf<G['nodes'][T]['properties']>,
+    eventTime?: number,
+  ): void
   edge<T extends keyof G['edges'] & string>(
     type: T,
     src: TypedNodeRef<G['edges'][T]['from']>,
@@ -91,7 +95,13 @@ export type GraphBuilderFor<G extends GraphSchema> = string extends NodeTypeOf<G
 /** Fields of the event a job keeps, when `project` is a list. */
 export type FieldList<E> = readonly (keyof E & string)[]
 
-export interface JobDefinition<E = any, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, SideInputSpec<any>>, G extends GraphSchema = GraphSchema> {
+export interface JobDefinition<
+  E = any,
+  P = E,
+  R = P,
+  S extends Record<string, SideInputSpec<any>> = Record<string, SideInputSpec<any>>,
+  G extends GraphSchema = GraphSchema,
+> {
   /** Kafka topic; also the job's name and the id prefix of its operators. */
   readonly topic: string
   readonly description?: string
@@ -111,7 +121,13 @@ export interface JobDefinition<E = any, P = E, R = P, S extends Record<string, S
 }
 
 /** A job whose `project` is a field list: `filter` sees just those fields. */
-export type ProjectingJobDefinition<E, K extends keyof E & string, R, S extends Record<string, SideInputSpec<any>>, G extends GraphSchema = GraphSchema> = Omit<JobDefinition<E, Pick<E, K>, R, S, G>, 'project' | 'filter'> & {
+export type ProjectingJobDefinition<
+  E,
+  K extends keyof E & string,
+  R,
+  S extends Record<string, SideInputSpec<any>>,
+  G extends GraphSchema = GraphSchema,
+> = Omit<JobDefinition<E, Pick<E, K>, R, S, G>, 'project' | 'filter'> & {
   readonly project: readonly K[]
   readonly filter?: (event: Pick<E, K>) => boolean
 }
@@ -121,12 +137,20 @@ export type ProjectingJobDefinition<E, K extends keyof E & string, R, S extends 
  * schema `G` from `graph`, with its literal type names, so `toGraph` is checked against it).
  * Note: `project` defaults to identity, `enrich` too, so P and R default to E.
  */
-export function defineJob<E, K extends keyof E & string, R = Pick<E, K>, S extends Record<string, SideInputSpec<any>> = Record<string, never>, const G extends GraphSchema = GraphSchema>(
-  definition: ProjectingJobDefinition<E, K, R, S, G>,
-): JobDefinition<E, Pick<E, K>, R, S, G>
-export function defineJob<E, P = E, R = P, S extends Record<string, SideInputSpec<any>> = Record<string, never>, const G extends GraphSchema = GraphSchema>(
-  definition: JobDefinition<E, P, R, S, G>,
-): JobDefinition<E, P, R, S, G>
+export function defineJob<
+  E,
+  K extends keyof E & string,
+  R = Pick<E, K>,
+  S extends Record<string, SideInputSpec<any>> = Record<string, never>,
+  const G extends GraphSchema = GraphSchema,
+>(definition: ProjectingJobDefinition<E, K, R, S, G>): JobDefinition<E, Pick<E, K>, R, S, G>
+export function defineJob<
+  E,
+  P = E,
+  R = P,
+  S extends Record<string, SideInputSpec<any>> = Record<string, never>,
+  const G extends GraphSchema = GraphSchema,
+>(definition: JobDefinition<E, P, R, S, G>): JobDefinition<E, P, R, S, G>
 export function defineJob(definition: JobDefinition): JobDefinition {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- the overloads above carry the types; this only hands the value back
   return definition

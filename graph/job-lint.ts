@@ -54,7 +54,11 @@ export function validateJobSemantics(job: JobDefinition, origin: string): void {
   const { problems } = lintJob(job)
   if (problems.length === 0) return
   const more = problems.length > 1 ? `${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}; ` : ''
-  throw new JobDefinitionError(origin, problems, `${more}rdg-job check ${origin} lists ${problems.length > 1 ? 'them all' : 'it'} with positions`)
+  throw new JobDefinitionError(
+    origin,
+    problems,
+    `${more}rdg-job check ${origin} lists ${problems.length > 1 ? 'them all' : 'it'} with positions`,
+  )
 }
 
 /** Every problem of a job definition that can be found without running it on real input. */
@@ -93,12 +97,15 @@ export function lintJob(job: JobDefinition, options: LintOptions = {}): LintRepo
     for (const [name, spec] of Object.entries(job.enrich.sideInputs as Record<string, unknown>)) {
       check(`enrich.sideInputs.${name}`)
       const s = spec as Record<string, unknown> | null
-      if (!s || typeof s.path !== 'string' || typeof s.key !== 'string') problem('enrich', `side input "${name}" must be sideInput({ path, key })`, name)
+      if (!s || typeof s.path !== 'string' || typeof s.key !== 'string')
+        problem('enrich', `side input "${name}" must be sideInput({ path, key })`, name)
     }
   }
 
   if (job.value.format !== 'avro') {
-    notes.push('value is JSON without a schema: the event-time field, the projected fields and what filter, project, enrich and toGraph do with records were not checked')
+    notes.push(
+      'value is JSON without a schema: the event-time field, the projected fields and what filter, project, enrich and toGraph do with records were not checked',
+    )
     return { problems, checks: checks.size, notes }
   }
   let type: avro.Type
@@ -122,21 +129,39 @@ export function lintJob(job: JobDefinition, options: LintOptions = {}): LintRepo
   check('eventTime')
   const timeField = fields.find((f) => f.name === job.eventTime)
   if (!timeField) {
-    problem('eventTime', `eventTime "${job.eventTime}" is not a field of the value schema${suggest(job.eventTime, fieldNames)} (fields: ${fieldNames.join(', ')})`, job.eventTime)
+    problem(
+      'eventTime',
+      `eventTime "${job.eventTime}" is not a field of the value schema${suggest(job.eventTime, fieldNames)} (fields: ${fieldNames.join(', ')})`,
+      job.eventTime,
+    )
   } else {
     const why = notEpochMillis(timeField.type, rawFields.find((f) => f.name === job.eventTime)?.type)
-    if (why) problem('eventTime', `eventTime "${job.eventTime}" must be epoch milliseconds (int, long, float, double or timestamp-millis), but ${why}`, job.eventTime)
+    if (why)
+      problem(
+        'eventTime',
+        `eventTime "${job.eventTime}" must be epoch milliseconds (int, long, float, double or timestamp-millis), but ${why}`,
+        job.eventTime,
+      )
   }
 
   // projected fields
   if (Array.isArray(job.project)) {
     for (const f of job.project as readonly string[]) {
       check(`project.${f}`)
-      if (!fieldNames.includes(f)) problem('project', `project keeps "${f}", which is not a field of the value schema${suggest(f, fieldNames)}`, f)
+      if (!fieldNames.includes(f))
+        problem('project', `project keeps "${f}", which is not a field of the value schema${suggest(f, fieldNames)}`, f)
     }
   }
 
-  runSynthetic(job, type, fieldNames.filter((_, i) => fields[i]!.type.typeName === 'boolean'), options.samples ?? 16, problem, check, notes)
+  runSynthetic(
+    job,
+    type,
+    fieldNames.filter((_, i) => fields[i]!.type.typeName === 'boolean'),
+    options.samples ?? 16,
+    problem,
+    check,
+    notes,
+  )
   return { problems, checks: checks.size, notes }
 }
 
@@ -154,7 +179,8 @@ function lintGraphSchema(graph: GraphSchema, problem: Report, check: (key: strin
       return
     }
     for (const [prop, t] of Object.entries(declared as Record<string, unknown>)) {
-      if (typeof t !== 'string' || !PROPERTY_TYPES.has(t)) problem('graph', `${what}: property "${prop}" has unknown type ${JSON.stringify(t)} (use ${types})`, prop)
+      if (typeof t !== 'string' || !PROPERTY_TYPES.has(t))
+        problem('graph', `${what}: property "${prop}" has unknown type ${JSON.stringify(t)} (use ${types})`, prop)
     }
   }
   for (const [name, decl] of Object.entries(nodes)) {
@@ -170,9 +196,11 @@ function lintGraphSchema(graph: GraphSchema, problem: Report, check: (key: strin
     const decl = value as Record<string, unknown>
     for (const end of ['from', 'to'] as const) {
       const type = String(decl[end])
-      if (!nodeTypes.includes(type)) problem('graph', `edge type "${name}" goes ${end} "${type}", which is not a declared node type${suggest(type, nodeTypes)}`, type)
+      if (!nodeTypes.includes(type))
+        problem('graph', `edge type "${name}" goes ${end} "${type}", which is not a declared node type${suggest(type, nodeTypes)}`, type)
     }
-    if (decl.direction !== 'out' && decl.direction !== 'both') problem('graph', `edge type "${name}": direction must be 'out' or 'both', got ${JSON.stringify(decl.direction)}`, name)
+    if (decl.direction !== 'out' && decl.direction !== 'both')
+      problem('graph', `edge type "${name}": direction must be 'out' or 'both', got ${JSON.stringify(decl.direction)}`, name)
     properties(`edge type "${name}"`, decl.properties)
   }
 }
@@ -192,14 +220,26 @@ function notEpochMillis(type: avro.Type, raw: unknown): string | null {
 }
 
 /** Runs filter → project → enrich → toGraph over synthetic records and reports what they do wrong. */
-function runSynthetic(job: JobDefinition, type: avro.Type, booleans: readonly string[], samples: number, problem: Report, check: (key: string) => void, notes: string[]): void {
+function runSynthetic(
+  job: JobDefinition,
+  type: avro.Type,
+  booleans: readonly string[],
+  samples: number,
+  problem: Report,
+  check: (key: string) => void,
+  notes: string[],
+): void {
   const readFields = readFieldsOf(job)
   const sideInputs = job.enrich ? Object.keys(job.enrich.sideInputs) : []
   const missing = (_key: string): undefined => undefined
   const lookup = new Proxy(Object.fromEntries(sideInputs.map((n) => [n, missing])), {
     get(target, key, receiver): unknown {
       if (typeof key === 'string' && !(key in target) && !NOT_FIELDS.has(key)) {
-        problem('enrich', `enrich.apply looks up side input "${key}", which enrich.sideInputs does not declare${suggest(key, sideInputs)}`, key)
+        problem(
+          'enrich',
+          `enrich.apply looks up side input "${key}", which enrich.sideInputs does not declare${suggest(key, sideInputs)}`,
+          key,
+        )
       }
       return Reflect.get(target, key, receiver)
     },
@@ -211,7 +251,8 @@ function runSynthetic(job: JobDefinition, type: avro.Type, booleans: readonly st
     } catch (err) {
       // a TypeError or ReferenceError is the function's own bug (e.g. reading a property
       // of a field that is not there); other errors may be the job refusing odd data
-      if (err instanceof TypeError || err instanceof ReferenceError) problem(field, `${name} throws on a record of the value schema: ${err.message}`)
+      if (err instanceof TypeError || err instanceof ReferenceError)
+        problem(field, `${name} throws on a record of the value schema: ${err.message}`)
       return { ok: false }
     }
   }
@@ -229,7 +270,8 @@ function runSynthetic(job: JobDefinition, type: avro.Type, booleans: readonly st
     const filter = job.filter
     passing = inputs.filter((input) => {
       const r = stage('filter', 'filter', (): unknown => filter(watch(input, 'filter', 'filter', problem)))
-      if (r.ok && r.value === undefined) problem('filter', 'filter returns undefined, which drops every record (a block body without `return`?)')
+      if (r.ok && r.value === undefined)
+        problem('filter', 'filter returns undefined, which drops every record (a block body without `return`?)')
       return r.ok && !!r.value
     })
     if (passing.length === 0) {
@@ -266,7 +308,8 @@ function runSynthetic(job: JobDefinition, type: avro.Type, booleans: readonly st
     const enriched = record as object
     stage('toGraph', 'toGraph', () => job.toGraph(watch(enriched, 'toGraph', 'toGraph', problem) as never, builder as never))
   }
-  if (emitted.count === 0) notes.push(`toGraph emitted nothing for ${passing.length} synthetic records: its node and edge types were not checked`)
+  if (emitted.count === 0)
+    notes.push(`toGraph emitted nothing for ${passing.length} synthetic records: its node and edge types were not checked`)
 }
 
 /** A GraphBuilder that checks each primitive against the graph schema instead of emitting it. */
@@ -290,10 +333,15 @@ function recordingBuilder(graph: GraphSchema, problem: Report, emitted: { count:
       emitted.count++
       const t = String(type)
       if (typeof type !== 'string' || !(type in graph.nodes)) {
-        problem('toGraph', `toGraph emits node type "${t}", which graph does not declare${suggest(t, nodeTypes)} (node types: ${nodeTypes.join(', ') || 'none'})`, t)
+        problem(
+          'toGraph',
+          `toGraph emits node type "${t}", which graph does not declare${suggest(t, nodeTypes)} (node types: ${nodeTypes.join(', ') || 'none'})`,
+          t,
+        )
         return
       }
-      if (!eventTimeOk(eventTime)) problem('toGraph', `toGraph emits node "${t}" with event time ${describeValue(eventTime)}, not epoch milliseconds`, t)
+      if (!eventTimeOk(eventTime))
+        problem('toGraph', `toGraph emits node "${t}" with event time ${describeValue(eventTime)}, not epoch milliseconds`, t)
       if (properties('node', t, props)) fits({ kind: 'node', type, id: String(id), properties: props, eventTime: 0 })
     },
     edge(type: unknown, src: unknown, dst: unknown, props: unknown, eventTime?: unknown): void {
@@ -301,18 +349,27 @@ function recordingBuilder(graph: GraphSchema, problem: Report, emitted: { count:
       const t = String(type)
       const decl = typeof type === 'string' ? graph.edges[type] : undefined
       if (!decl) {
-        problem('toGraph', `toGraph emits edge type "${t}", which graph does not declare${suggest(t, edgeTypes)} (edge types: ${edgeTypes.join(', ') || 'none'})`, t)
+        problem(
+          'toGraph',
+          `toGraph emits edge type "${t}", which graph does not declare${suggest(t, edgeTypes)} (edge types: ${edgeTypes.join(', ') || 'none'})`,
+          t,
+        )
         return
       }
       if (!isRef(src) || !isRef(dst)) {
-        problem('toGraph', `toGraph emits edge "${t}" whose ${isRef(src) ? 'destination' : 'source'} is not a { type, id } node reference`, t)
+        problem(
+          'toGraph',
+          `toGraph emits edge "${t}" whose ${isRef(src) ? 'destination' : 'source'} is not a { type, id } node reference`,
+          t,
+        )
         return
       }
       if (src.type !== decl.from || dst.type !== decl.to) {
         problem('toGraph', `toGraph emits edge "${t}" from ${src.type} to ${dst.type}, but graph declares it ${decl.from} → ${decl.to}`, t)
         return
       }
-      if (!eventTimeOk(eventTime)) problem('toGraph', `toGraph emits edge "${t}" with event time ${describeValue(eventTime)}, not epoch milliseconds`, t)
+      if (!eventTimeOk(eventTime))
+        problem('toGraph', `toGraph emits edge "${t}" with event time ${describeValue(eventTime)}, not epoch milliseconds`, t)
       if (properties('edge', t, props)) fits({ kind: 'edge', type: t, src, dst, properties: props, eventTime: 0 })
     },
   }

@@ -59,20 +59,45 @@ export function jobShapeProblems(value: unknown): JobProblem[] {
   need('eventTime', typeof job.eventTime === 'string', 'must name the event-time field')
   need('toGraph', typeof job.toGraph === 'function', 'must be a function (record, graph) => void')
   const graph = job.graph as Record<string, unknown> | undefined
-  need('graph', !!graph && typeof graph.nodes === 'object' && graph.nodes !== null && typeof graph.edges === 'object' && graph.edges !== null, 'must declare { nodes, edges }')
+  need(
+    'graph',
+    !!graph && typeof graph.nodes === 'object' && graph.nodes !== null && typeof graph.edges === 'object' && graph.edges !== null,
+    'must declare { nodes, edges }',
+  )
   need('filter', job.filter === undefined || typeof job.filter === 'function', 'must be a function when given')
-  need('project', job.project === undefined || typeof job.project === 'function' || (Array.isArray(job.project) && job.project.length > 0 && job.project.every((f) => typeof f === 'string')), 'must be a function or a non-empty list of field names when given')
+  need(
+    'project',
+    job.project === undefined ||
+      typeof job.project === 'function' ||
+      (Array.isArray(job.project) && job.project.length > 0 && job.project.every((f) => typeof f === 'string')),
+    'must be a function or a non-empty list of field names when given',
+  )
   const enrich = job.enrich as Record<string, unknown> | null | undefined
-  const enrichShaped = typeof enrich === 'object' && enrich !== null && typeof enrich.apply === 'function' && typeof enrich.sideInputs === 'object' && enrich.sideInputs !== null
+  const enrichShaped =
+    typeof enrich === 'object' &&
+    enrich !== null &&
+    typeof enrich.apply === 'function' &&
+    typeof enrich.sideInputs === 'object' &&
+    enrich.sideInputs !== null
   need('enrich', enrich === undefined || enrichShaped, 'must be { sideInputs, apply } when given')
   const dedup = job.dedup as Record<string, unknown> | undefined
-  need('dedup.windowMs', dedup?.windowMs === undefined || (typeof dedup.windowMs === 'number' && Number.isFinite(dedup.windowMs) && dedup.windowMs > 0), 'must be a positive number of milliseconds')
+  need(
+    'dedup.windowMs',
+    dedup?.windowMs === undefined || (typeof dedup.windowMs === 'number' && Number.isFinite(dedup.windowMs) && dedup.windowMs > 0),
+    'must be a positive number of milliseconds',
+  )
   return problems
 }
 
 /** Throws a JobDefinitionError (a ConfigError: one line, exit 2) naming the first structural problem. */
 export function validateJobDefinition(value: unknown, origin: string): JobDefinition {
   const problems = jobShapeProblems(value)
-  if (problems.length > 0) throw new JobDefinitionError(origin, problems, `export default defineJob({ topic, value, eventTime, graph, toGraph, ... }) from ${origin}`, value)
+  if (problems.length > 0)
+    throw new JobDefinitionError(
+      origin,
+      problems,
+      `export default defineJob({ topic, value, eventTime, graph, toGraph, ... }) from ${origin}`,
+      value,
+    )
   return value as JobDefinition
 }

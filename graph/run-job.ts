@@ -48,7 +48,8 @@ export function runJob<E, P, R>(job: JobDefinition<E, P, R, any>, options: RunOp
 /** A live view of a run's metrics with the dedup counts named. */
 export function graphMetrics(metrics: Readonly<JobMetrics>): GraphJobMetrics {
   const view = {}
-  for (const key of Object.keys(metrics)) Object.defineProperty(view, key, { get: () => metrics[key as keyof JobMetrics], enumerable: true })
+  for (const key of Object.keys(metrics))
+    Object.defineProperty(view, key, { get: () => metrics[key as keyof JobMetrics], enumerable: true })
   Object.defineProperty(view, 'primitivesBeforeDedup', { get: () => metrics.counters[DEDUP_COUNTER_IN] ?? 0, enumerable: true })
   Object.defineProperty(view, 'primitivesAfterDedup', { get: () => metrics.counters[DEDUP_COUNTER_OUT] ?? 0, enumerable: true })
   return view as GraphJobMetrics

@@ -11,9 +11,7 @@
  */
 
 /** Property type; a trailing `?` makes the property optional. */
-export type PropertyType =
-  | 'string' | 'number' | 'boolean' | 'timestamp'
-  | 'string?' | 'number?' | 'boolean?' | 'timestamp?'
+export type PropertyType = 'string' | 'number' | 'boolean' | 'timestamp' | 'string?' | 'number?' | 'boolean?' | 'timestamp?'
 
 export interface NodeTypeDecl {
   readonly properties: Readonly<Record<string, PropertyType>>
@@ -40,7 +38,11 @@ export function defineGraphSchema<const S extends GraphSchema>(schema: S): S {
 }
 
 /** The TypeScript type of a value of a property type: 'timestamp' is epoch milliseconds. */
-export type PropertyValueOf<T extends PropertyType> = T extends 'string' | 'string?' ? string : T extends 'boolean' | 'boolean?' ? boolean : number
+export type PropertyValueOf<T extends PropertyType> = T extends 'string' | 'string?'
+  ? string
+  : T extends 'boolean' | 'boolean?'
+    ? boolean
+    : number
 
 type OptionalKeys<D> = { [K in keyof D]-?: D[K] extends `${string}?` ? K : never }[keyof D]
 type RequiredKeys<D> = Exclude<keyof D, OptionalKeys<D>>
@@ -65,7 +67,8 @@ export function mergeGraphSchemas(...schemas: readonly GraphSchema[]): GraphSche
   for (const s of schemas) {
     for (const [name, decl] of Object.entries(s.nodes)) {
       const prev = nodes[name]
-      if (prev && JSON.stringify(prev) !== JSON.stringify(decl)) throw new Error(`node type "${name}" is declared twice with different properties`)
+      if (prev && JSON.stringify(prev) !== JSON.stringify(decl))
+        throw new Error(`node type "${name}" is declared twice with different properties`)
       nodes[name] = decl
     }
     for (const [name, decl] of Object.entries(s.edges)) {

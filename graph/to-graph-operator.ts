@@ -32,7 +32,11 @@ export function checkId(what: 'node' | 'edge source' | 'edge destination', type:
   if (problem !== null) throw new Error(`${whose} id ${previewId(id)} ${problem}`)
 }
 
-export function toGraphOperator<R>(id: OperatorId, toGraph: (record: R, graph: GraphBuilder) => void, description = 'toGraph: record → nodes and edges'): StreamOperator {
+export function toGraphOperator<R>(
+  id: OperatorId,
+  toGraph: (record: R, graph: GraphBuilder) => void,
+  description = 'toGraph: record → nodes and edges',
+): StreamOperator {
   let out: Collector<GraphPrimitive> | null = null
   let recordTs = 0
   const builder: GraphBuilder = {

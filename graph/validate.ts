@@ -11,7 +11,11 @@ import { ID_SUSPECT, idProblem, MAX_PROPERTIES_BYTES, previewId } from './ids.ts
 import type { GraphPrimitive, PropertyValue } from './model.ts'
 import type { GraphSchema, PropertyType } from './schema.ts'
 
-function checkProperties(where: string, declared: Readonly<Record<string, PropertyType>>, props: Readonly<Record<string, PropertyValue>>): string | null {
+function checkProperties(
+  where: string,
+  declared: Readonly<Record<string, PropertyType>>,
+  props: Readonly<Record<string, PropertyValue>>,
+): string | null {
   for (const [name, type] of Object.entries(declared)) {
     const optional = type.endsWith('?')
     const base = optional ? type.slice(0, -1) : type
@@ -20,7 +24,8 @@ function checkProperties(where: string, declared: Readonly<Record<string, Proper
       if (!optional) return `${where}: property "${name}" is required`
       continue
     }
-    const ok = base === 'string' ? typeof v === 'string' : base === 'boolean' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v)
+    const ok =
+      base === 'string' ? typeof v === 'string' : base === 'boolean' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v)
     if (!ok) return `${where}: property "${name}" must be ${base}, got ${JSON.stringify(v)}`
   }
   for (const name of Object.keys(props)) if (!(name in declared)) return `${where}: property "${name}" is not declared`
@@ -52,11 +57,16 @@ export function validatePrimitive(schema: GraphSchema, p: GraphPrimitive, option
   if (p.kind === 'node') {
     const decl = schema.nodes[p.type]
     if (!decl) return `node type "${p.type}" is not in the graph schema`
-    return (ids ? checkIdOf(`node ${p.type}`, p.id) : null) ?? checkProperties(`node ${p.type}`, decl.properties, p.properties) ?? checkSize(`node ${p.type}`, p.properties)
+    return (
+      (ids ? checkIdOf(`node ${p.type}`, p.id) : null) ??
+      checkProperties(`node ${p.type}`, decl.properties, p.properties) ??
+      checkSize(`node ${p.type}`, p.properties)
+    )
   }
   const decl = schema.edges[p.type]
   if (!decl) return `edge type "${p.type}" is not in the graph schema`
-  if (p.src.type !== decl.from || p.dst.type !== decl.to) return `edge ${p.type} goes ${decl.from} → ${decl.to}, not ${p.src.type} → ${p.dst.type}`
+  if (p.src.type !== decl.from || p.dst.type !== decl.to)
+    return `edge ${p.type} goes ${decl.from} → ${decl.to}, not ${p.src.type} → ${p.dst.type}`
   return (
     (ids ? (checkIdOf(`edge ${p.type} source`, p.src.id) ?? checkIdOf(`edge ${p.type} destination`, p.dst.id)) : null) ??
     checkProperties(`edge ${p.type}`, decl.properties, p.properties) ??

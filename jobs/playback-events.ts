@@ -55,7 +55,12 @@ export const playbackGraph = defineGraphSchema({
   },
   edges: {
     has_profile: { from: 'account', to: 'profile', direction: 'both', properties: {} },
-    started_watching: { from: 'profile', to: 'title', direction: 'both', properties: { lastWatchTime: 'timestamp', positionSec: 'number', deviceType: 'string' } },
+    started_watching: {
+      from: 'profile',
+      to: 'title',
+      direction: 'both',
+      properties: { lastWatchTime: 'timestamp', positionSec: 'number', deviceType: 'string' },
+    },
     streamed_from: { from: 'profile', to: 'device', direction: 'both', properties: { lastSeen: 'timestamp' } },
   },
 })

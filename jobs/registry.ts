@@ -34,7 +34,10 @@ export async function resolveJob(topicOrPath: string): Promise<JobDefinition> {
   if (builtIn) return builtIn
   const looksLikePath = /[/\\]|\.(ts|js|mjs|mts)$/.test(topicOrPath)
   if (!looksLikePath) {
-    throw new ConfigError(`no job for topic "${topicOrPath}"`, `known topics: ${[...builtInJobs.keys()].join(', ')} (or pass the path of a job module)`)
+    throw new ConfigError(
+      `no job for topic "${topicOrPath}"`,
+      `known topics: ${[...builtInJobs.keys()].join(', ')} (or pass the path of a job module)`,
+    )
   }
   const path = resolve(topicOrPath)
   if (!existsSync(path)) throw new ConfigError(`job module ${topicOrPath} does not exist`, 'check the path')

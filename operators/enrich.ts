@@ -16,13 +16,18 @@ import type { OperatorId } from '../base/ids.ts'
 import { userFunctionFailed } from './dead-letters.ts'
 import { FileSideInput } from './side-input.ts'
 
-export function enrichOperator<P, R, S extends Record<string, SideInputSpec<any>>>(id: OperatorId, spec: EnrichSpec<P, R, S>): StreamOperator {
+export function enrichOperator<P, R, S extends Record<string, SideInputSpec<any>>>(
+  id: OperatorId,
+  spec: EnrichSpec<P, R, S>,
+): StreamOperator {
   const tables: FileSideInput<unknown>[] = []
   const lookup: Record<string, (key: string) => unknown> = {}
   return {
     id,
     kind: 'enrich',
-    description: `enrich from side inputs ${Object.entries(spec.sideInputs).map(([n, s]) => `${n}=${s.path}`).join(', ')}`,
+    description: `enrich from side inputs ${Object.entries(spec.sideInputs)
+      .map(([n, s]) => `${n}=${s.path}`)
+      .join(', ')}`,
     async open(runtime: OperatorRuntime) {
       for (const [name, input] of Object.entries(spec.sideInputs)) {
         const path = isAbsolute(input.path) ? input.path : resolve(runtime.sideInputDir, input.path)

@@ -11,7 +11,11 @@ import type { RecordBatch } from '../engine/record-batch.ts'
 import type { OperatorId } from '../base/ids.ts'
 
 /** `fn` gets the record, a collector, and the record's event time. */
-export function flatMapOperator<I, O>(id: OperatorId, fn: (value: I, out: Collector<O>, timestamp: number) => void, description = 'flatMap'): StreamOperator {
+export function flatMapOperator<I, O>(
+  id: OperatorId,
+  fn: (value: I, out: Collector<O>, timestamp: number) => void,
+  description = 'flatMap',
+): StreamOperator {
   let target: RecordBatch | null = null
   let currentTs = 0
   const collector: Collector<O> = {

@@ -64,7 +64,7 @@ export class FileSideInput<V> {
     try {
       stat = statSync(this.path)
     } catch {
-      throw new ConfigError(`side input ${this.path} does not exist`, 'create it or fix the path in the job\'s enrich.sideInputs')
+      throw new ConfigError(`side input ${this.path} does not exist`, "create it or fix the path in the job's enrich.sideInputs")
     }
     this.signature = `${stat.mtimeMs}:${stat.size}`
     this.rows = this.parse(readFileSync(this.path, 'utf8'))
@@ -98,7 +98,12 @@ export class FileSideInput<V> {
     const trimmed = text.trim()
     let rows: unknown[]
     try {
-      rows = trimmed.startsWith('[') ? (JSON.parse(trimmed) as unknown[]) : trimmed.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown)
+      rows = trimmed.startsWith('[')
+        ? (JSON.parse(trimmed) as unknown[])
+        : trimmed
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l) => JSON.parse(l) as unknown)
     } catch (err) {
       throw new ConfigError(`side input ${this.path} is not valid JSON or JSON lines: ${(err as Error).message}`)
     }
@@ -107,7 +112,7 @@ export class FileSideInput<V> {
       if (row === null || typeof row !== 'object') continue
       const key = (row as Record<string, unknown>)[this.keyField]
       if (key === undefined || key === null) continue
-      map.set(typeof key === 'object' ? JSON.stringify(key) : String(key), row as V)
+      map.set(typeof key === 'string' ? key : JSON.stringify(key), row as V)
     }
     return map
   }

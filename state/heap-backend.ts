@@ -107,7 +107,12 @@ export class HeapStateBackend implements KeyedStateBackend {
     for (const [tableId, t] of this.tables) {
       for (const [key, value] of t.data) {
         if (t.expired(key)) continue
-        entries.push({ group: keyGroupOf(key, this.maxParallelism), table: tableId, key, value: encodeStored(t.descriptor, value, t.writes?.get(key) ?? 0) })
+        entries.push({
+          group: keyGroupOf(key, this.maxParallelism),
+          table: tableId,
+          key,
+          value: encodeStored(t.descriptor, value, t.writes?.get(key) ?? 0),
+        })
       }
     }
     // Tables restored but never registered again keep their state.
@@ -144,7 +149,7 @@ export class HeapStateBackend implements KeyedStateBackend {
       for await (const e of readSnapshot(join(root, file), indexes[file] ?? {}, this.keyGroups)) {
         if (!inRange(e.group, this.keyGroups)) continue
         let m = this.restored.get(e.table)
-        if (!m) this.restored.set(e.table, (m = new Map()))
+        if (!m) this.restored.set(e.table, (m = new Map<StateKey, Uint8Array>()))
         if (e.value) m.set(e.key, Uint8Array.prototype.slice.call(e.value))
         else m.delete(e.key)
       }
@@ -154,6 +159,7 @@ export class HeapStateBackend implements KeyedStateBackend {
       const bytes = this.restored.get(id)
       if (!bytes) continue
       for (const [key, b] of bytes) {
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- a table's values are typed by its descriptor, any here
         const { value, writtenAt } = decodeStored(t.descriptor, b)
         t.data.set(key, value)
         t.writes?.set(key, writtenAt)
@@ -171,6 +177,8 @@ export class HeapStateBackend implements KeyedStateBackend {
 
 export function checkCompatible(handle: StateSnapshotHandle, maxParallelism: number): void {
   if (handle.maxParallelism !== maxParallelism) {
-    throw new Error(`checkpoint ${handle.checkpointId} has ${handle.maxParallelism} key groups but this job uses ${maxParallelism}; max parallelism is fixed for the life of a job`)
+    throw new Error(
+      `checkpoint ${handle.checkpointId} has ${handle.maxParallelism} key groups but this job uses ${maxParallelism}; max parallelism is fixed for the life of a job`,
+    )
   }
 }

@@ -90,7 +90,7 @@ class MapFacade<V> implements MapState<V> {
     const cur = this.current()
     if (!cur || !Object.hasOwn(cur, key)) return
     const m = { ...cur }
-    delete m[key]
+    Reflect.deleteProperty(m, key)
     if (Object.keys(m).length === 0) this.table.delete(this.scope.key)
     else this.table.put(this.scope.key, m)
   }
@@ -144,6 +144,7 @@ export function createStateAccessors<D extends Readonly<Record<string, StateDesc
 ): StateAccessors<D> {
   const out: Record<string, unknown> = {}
   for (const [name, descriptor] of Object.entries(declarations)) {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- declarations are StateDescriptor<any, any> by design (the facade restores the types)
     const table = backend.table(operatorId, descriptor)
     out[name] =
       descriptor.kind === 'value'

@@ -69,7 +69,9 @@ export class RocksDbStateBackend implements KeyedStateBackend {
   constructor(options: RocksDbStateBackendOptions) {
     this.maxParallelism = options.maxParallelism ?? 128
     this.keyGroups = options.keyGroups ?? allKeyGroups(this.maxParallelism)
-    this.working = new WorkingSet(options.clock, options.cacheEntries ?? 100_000, options.dirtyBudgetEntries ?? 100_000, (tableId) => this.liveKeys(tableId))
+    this.working = new WorkingSet(options.clock, options.cacheEntries ?? 100_000, options.dirtyBudgetEntries ?? 100_000, (tableId) =>
+      this.liveKeys(tableId),
+    )
     this.db = (options.engine ?? rocksDb)(options.path)
   }
 

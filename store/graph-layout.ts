@@ -12,7 +12,8 @@ import type { GraphPrimitive, NodeRef } from '../graph/model.ts'
 import type { GraphSchema } from '../graph/schema.ts'
 
 export const nodeNamespace = (type: string): string => `node.${type}`
-export const edgeNamespace = (type: string, direction: 'out' | 'in' = 'out'): string => (direction === 'out' ? `edge.${type}` : `edge.${type}.in`)
+export const edgeNamespace = (type: string, direction: 'out' | 'in' = 'out'): string =>
+  direction === 'out' ? `edge.${type}` : `edge.${type}.in`
 export const PROPS_ITEM = 'props'
 export const refItemKey = (ref: NodeRef): string => `${ref.type}:${ref.id}`
 
@@ -25,9 +26,15 @@ export function writesFor(schema: GraphSchema, p: GraphPrimitive): KvWrite[] {
   if (p.kind === 'node') {
     return [{ namespace: nodeNamespace(p.type), recordId: p.id, item: { key: PROPS_ITEM, value: p.properties, eventTime: p.eventTime } }]
   }
-  const out: KvWrite[] = [{ namespace: edgeNamespace(p.type), recordId: p.src.id, item: { key: refItemKey(p.dst), value: p.properties, eventTime: p.eventTime } }]
+  const out: KvWrite[] = [
+    { namespace: edgeNamespace(p.type), recordId: p.src.id, item: { key: refItemKey(p.dst), value: p.properties, eventTime: p.eventTime } },
+  ]
   if (schema.edges[p.type]?.direction === 'both') {
-    out.push({ namespace: edgeNamespace(p.type, 'in'), recordId: p.dst.id, item: { key: refItemKey(p.src), value: p.properties, eventTime: p.eventTime } })
+    out.push({
+      namespace: edgeNamespace(p.type, 'in'),
+      recordId: p.dst.id,
+      item: { key: refItemKey(p.src), value: p.properties, eventTime: p.eventTime },
+    })
   }
   return out
 }

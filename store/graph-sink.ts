@@ -89,7 +89,11 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
     this.maxBuffered = options.maxBuffered ?? 20_000
     this.lingerMs = options.lingerMs ?? 100
     this.retry = options.retry ?? { initialMs: 100, maxMs: 10_000 }
-    for (const [name, v] of [['batchSize', this.batchSize], ['maxInFlight', this.maxInFlight], ['maxBuffered', this.maxBuffered]] as const) {
+    for (const [name, v] of [
+      ['batchSize', this.batchSize],
+      ['maxInFlight', this.maxInFlight],
+      ['maxBuffered', this.maxBuffered],
+    ] as const) {
       if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`KvGraphSink ${name} must be a positive integer, got ${String(v)}`)
     }
   }
@@ -100,7 +104,13 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
     const reason = validatePrimitive(this.options.schema, p)
     if (reason) {
       this.rejected++
-      this.options.onReject({ reason: `rejected by graph schema: ${reason}`, operator: this.id, source: null, value: p, eventTime: p.eventTime })
+      this.options.onReject({
+        reason: `rejected by graph schema: ${reason}`,
+        operator: this.id,
+        source: null,
+        value: p,
+        eventTime: p.eventTime,
+      })
       return
     }
     for (const w of writesFor(this.options.schema, p)) this.buffer.push(w)
@@ -208,7 +218,11 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
           err instanceof RdgError && !err.retriable
             ? err
             : disk && attempt >= (this.options.diskAttempts ?? 4)
-              ? new RdgError(`the graph store cannot write: ${disk} (${(err as Error).message.split('\n')[0]})`, false, 'free space on its disk or make it writable, or use another --store; the job resumes from its last checkpoint')
+              ? new RdgError(
+                  `the graph store cannot write: ${disk} (${(err as Error).message.split('\n')[0]})`,
+                  false,
+                  'free space on its disk or make it writable, or use another --store; the job resumes from its last checkpoint',
+                )
               : null
         if (fatal || this.closed || this.failure) {
           // a failed or closed sink stops retrying; the batch stays pending (not written)

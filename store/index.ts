@@ -19,7 +19,20 @@
 
 // the KV API
 export { RecordReads, DEFAULT_PAGE_ITEMS } from './kv/api.ts'
-export type { KvDataStore, KvItem, KvWrite, KvPut, StoredItem, ItemQuery, PageQuery, RecordPage, RecordRequest, ScanQuery, ScanRow, ScanPage } from './kv/api.ts'
+export type {
+  KvDataStore,
+  KvItem,
+  KvWrite,
+  KvPut,
+  StoredItem,
+  ItemQuery,
+  PageQuery,
+  RecordPage,
+  RecordRequest,
+  ScanQuery,
+  ScanRow,
+  ScanPage,
+} from './kv/api.ts'
 export { NamespacePolicy } from './kv/namespaces.ts'
 export type { NamespaceSettings } from './kv/namespaces.ts'
 
@@ -38,6 +51,16 @@ export type { KvRoutingConfig, StoreSpec } from './kv/routing.ts'
 // the graph in KV: layout, reads, the sink
 export { nodeNamespace, edgeNamespace, PROPS_ITEM, refItemKey, parseRefItemKey, writesFor } from './graph-layout.ts'
 export { GraphQuery } from './graph-query.ts'
-export type { NodeView, Neighbor, NeighborOptions, NeighborPage, KeyFilter, Hop, Reached, TraversalStep, TraverseOptions } from './graph-query.ts'
+export type {
+  NodeView,
+  Neighbor,
+  NeighborOptions,
+  NeighborPage,
+  KeyFilter,
+  Hop,
+  Reached,
+  TraversalStep,
+  TraverseOptions,
+} from './graph-query.ts'
 export { KvGraphSink } from './graph-sink.ts'
 export type { KvGraphSinkOptions } from './graph-sink.ts'

@@ -152,7 +152,8 @@ export class OperatorTestHarness<O = unknown> {
   }
 
   private collect(): void {
-    for (let i = 0; i < this.out.length; i++) this.elements.push({ kind: 'record', value: this.out.values[i] as O, timestamp: this.out.timestamps[i]! })
+    for (let i = 0; i < this.out.length; i++)
+      this.elements.push({ kind: 'record', value: this.out.values[i] as O, timestamp: this.out.timestamps[i]! })
   }
 
   /** Everything emitted so far, records and watermarks, in order. */

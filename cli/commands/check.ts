@@ -26,7 +26,11 @@ function modulePathOf(job: string): string {
   if (builtInJobs.has(job)) return join(PACKAGE_ROOT, 'jobs', `${job}.ts`)
   const path = resolve(job)
   if (!existsSync(path)) {
-    if (!/[/\\]|\.(ts|js|mjs|mts)$/.test(job)) throw new ConfigError(`no job for topic "${job}"`, `known topics: ${[...builtInJobs.keys()].join(', ')} (or pass the path of a job module)`)
+    if (!/[/\\]|\.(ts|js|mjs|mts)$/.test(job))
+      throw new ConfigError(
+        `no job for topic "${job}"`,
+        `known topics: ${[...builtInJobs.keys()].join(', ')} (or pass the path of a job module)`,
+      )
     throw new ConfigError(`job module ${job} does not exist`, 'check the path')
   }
   return path
@@ -48,7 +52,11 @@ export const checkCommand: CommandModule<object, { job: string }> = {
     const found: SourceDiagnostic[] = [...types.diagnostics]
     const notes: string[] = []
     let checks = 1
-    const at = (problem: { field: string; message: string; token?: string }): SourceDiagnostic => ({ file: path, ...types.locate(problem), message: problem.message })
+    const at = (problem: { field: string; message: string; token?: string }): SourceDiagnostic => ({
+      file: path,
+      ...types.locate(problem),
+      message: problem.message,
+    })
     // a module that does not parse cannot be loaded either; its syntax errors say it all
     if (!types.syntaxErrors) {
       let job: JobDefinition | null = null
@@ -58,7 +66,8 @@ export const checkCommand: CommandModule<object, { job: string }> = {
         // malformed: lintJob reports the shape problems and, where it can, the rest
         if (err instanceof JobDefinitionError && err.definition !== undefined) job = err.definition as JobDefinition
         else if (err instanceof JobDefinitionError) found.push(...err.problems.map(at))
-        else if (err instanceof ConfigError) found.push({ file: path, line: 1, col: 1, message: err.message.replace(/^job module \S+ /, '') })
+        else if (err instanceof ConfigError)
+          found.push({ file: path, line: 1, col: 1, message: err.message.replace(/^job module \S+ /, '') })
         else throw err
       }
       if (job) {
@@ -68,7 +77,9 @@ export const checkCommand: CommandModule<object, { job: string }> = {
         notes.push(...report.notes)
       }
     }
-    found.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file === path ? -1 : b.file === path ? 1 : a.file.localeCompare(b.file)))
+    found.sort((a, b) =>
+      a.file === b.file ? a.line - b.line || a.col - b.col : a.file === path ? -1 : b.file === path ? 1 : a.file.localeCompare(b.file),
+    )
     for (const d of found) console.log(`${shown(d.file)}:${d.line}:${d.col} ${d.message}`)
     for (const note of notes) console.log(`note: ${shown(path)}: ${note}`)
     if (found.length > 0) throw new ConfigError(`${found.length} problem${found.length > 1 ? 's' : ''} in ${shown(path)}`)

@@ -26,7 +26,10 @@ interface DemoArgs {
 
 /** Games of the catalogue that are based on a title: where a journey can end. */
 function gamesBasedOnTitles(): string[] {
-  const games = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'catalog', 'games.json'), 'utf8')) as Array<{ gameId: string; titleId: string | null }>
+  const games = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'catalog', 'games.json'), 'utf8')) as Array<{
+    gameId: string
+    titleId: string | null
+  }>
   return games.filter((g) => g.titleId).map((g) => g.gameId)
 }
 
@@ -48,7 +51,15 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       const counts = demoCounts(args.events)
       for (const job of builtInJobs.values()) {
         process.stderr.write(`running ${job.topic} …\n`)
-        summaries.push(await runTopic({ job, source: { kind: 'generator', count: counts[job.topic]!, seed: args.seed, accounts: 200 }, dataDir: join(args.dir, 'jobs'), store, checkpointIntervalMs: 1_000 }))
+        summaries.push(
+          await runTopic({
+            job,
+            source: { kind: 'generator', count: counts[job.topic]!, seed: args.seed, accounts: 200 },
+            dataDir: join(args.dir, 'jobs'),
+            store,
+            checkpointIntervalMs: 1_000,
+          }),
+        )
       }
       console.log('rdg demo: generator → engine (RocksDB state, checkpoints) → embedded RocksDB graph\n')
       for (const line of formatRunTable(summaries, (systemClock.now() - started) / 1000)) console.log(line)
@@ -61,7 +72,10 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         console.log('\n(no member in this run both watched a title and played its game; try more --events)')
       }
       console.log(`\nGraph store: ${graphDir}`)
-      if (journey) console.log(`  try: rdg-job query traverse profile ${journey.profile} --hop started_watching --hop started_watching:in:5 --exclude-visited --store rocksdb:${graphDir}`)
+      if (journey)
+        console.log(
+          `  try: rdg-job query traverse profile ${journey.profile} --hop started_watching --hop started_watching:in:5 --exclude-visited --store rocksdb:${graphDir}`,
+        )
     } finally {
       await store.close()
     }

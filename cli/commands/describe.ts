@@ -13,7 +13,9 @@ export const describeCommand: CommandModule<object, { topic: string }> = {
     const job = await resolveJob(args.topic)
     console.log(`job ${job.topic}: event time "${job.eventTime}", value ${job.value.format}, dedup ${job.dedup?.windowMs ?? 5_000} ms`)
     for (const op of describeJob(job)) {
-      console.log(`${'  '.repeat(op.depth)}${op.id.padEnd(12)} ${op.kind.padEnd(18)} ${op.description}${op.sideOutput ? ` (side output ${op.sideOutput})` : ''}`)
+      console.log(
+        `${'  '.repeat(op.depth)}${op.id.padEnd(12)} ${op.kind.padEnd(18)} ${op.description}${op.sideOutput ? ` (side output ${op.sideOutput})` : ''}`,
+      )
     }
   },
 }

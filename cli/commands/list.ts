@@ -11,7 +11,11 @@ export const listCommand: CommandModule = {
     for (const job of builtInJobs.values()) {
       console.log(`${job.topic}${job.description ? ` — ${job.description}` : ''}`)
       console.log(`  nodes: ${Object.keys(job.graph.nodes).join(', ')}`)
-      console.log(`  edges: ${Object.entries(job.graph.edges).map(([n, e]) => `${n} (${e.from} → ${e.to}${e.direction === 'both' ? ', both ways' : ''})`).join(', ')}`)
+      console.log(
+        `  edges: ${Object.entries(job.graph.edges)
+          .map(([n, e]) => `${n} (${e.from} → ${e.to}${e.direction === 'both' ? ', both ways' : ''})`)
+          .join(', ')}`,
+      )
     }
   },
 }

@@ -40,7 +40,11 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
   builder: (y) =>
     y
       .positional('topic', { type: 'string', demandOption: true, describe: `topic to write (${TOPICS.join(', ')})` })
-      .option('brokers', { type: 'string', demandOption: 'pass --brokers host:port[,…] (or RDG_BROKERS)', describe: 'Kafka brokers host:port[,…]' })
+      .option('brokers', {
+        type: 'string',
+        demandOption: 'pass --brokers host:port[,…] (or RDG_BROKERS)',
+        describe: 'Kafka brokers host:port[,…]',
+      })
       .option('count', { type: 'number', default: 10_000, describe: 'events to write' })
       .option('rate', { type: 'number', describe: 'events per second (default: as fast as the broker takes them)' })
       .option('seed', { type: 'number', default: 1, describe: 'generator seed (same seed, same events)' })
@@ -52,19 +56,23 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
       .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" }),
   handler: async (args) => {
     const job = builtInJobs.get(args.topic)
-    if (!job || !TOPICS.includes(args.topic as Topic)) throw new ConfigError(`the generator has no events for topic "${args.topic}"`, `it writes ${TOPICS.join(', ')}`)
+    if (!job || !TOPICS.includes(args.topic as Topic))
+      throw new ConfigError(`the generator has no events for topic "${args.topic}"`, `it writes ${TOPICS.join(', ')}`)
     for (const name of ['count', 'rate', 'accounts', 'partitions'] as const) {
       const v = args[name]
       if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${name} must be a positive number, got ${String(v)}`)
     }
     const malformedRate = args['malformed-rate']
-    if (malformedRate !== undefined && !(malformedRate >= 0 && malformedRate <= 1)) throw new ConfigError(`--malformed-rate must be between 0 and 1, got ${malformedRate}`)
+    if (malformedRate !== undefined && !(malformedRate >= 0 && malformedRate <= 1))
+      throw new ConfigError(`--malformed-rate must be between 0 and 1, got ${malformedRate}`)
 
     const stop = new AbortController()
     const onSigint = (): void => stop.abort()
     process.once('SIGINT', onSigint)
     try {
-      process.stderr.write(`producing ${fmt(args.count)} ${args.topic} events to ${args['kafka-topic'] ?? args.topic} on ${args.brokers}${args.rate ? ` at ${fmt(args.rate)}/s` : ''} (Ctrl-C stops)\n`)
+      process.stderr.write(
+        `producing ${fmt(args.count)} ${args.topic} events to ${args['kafka-topic'] ?? args.topic} on ${args.brokers}${args.rate ? ` at ${fmt(args.rate)}/s` : ''} (Ctrl-C stops)\n`,
+      )
       const summary = await produceEvents({
         brokers: args.brokers,
         topic: args['kafka-topic'] ?? args.topic,

@@ -43,7 +43,8 @@ function readInterned(tap: Tap): string | undefined {
   // hash four bytes per step (the ids are short ASCII; this is the hot loop of decoding)
   let h = 0x811c9dc5 ^ len
   let i = 0
-  for (; i + 4 <= len; i += 4) h = Math.imul(h ^ (buf[pos + i]! | (buf[pos + i + 1]! << 8) | (buf[pos + i + 2]! << 16) | (buf[pos + i + 3]! << 24)), 0x01000193)
+  for (; i + 4 <= len; i += 4)
+    h = Math.imul(h ^ (buf[pos + i]! | (buf[pos + i + 1]! << 8) | (buf[pos + i + 2]! << 16) | (buf[pos + i + 3]! << 24)), 0x01000193)
   for (; i < len; i++) h = Math.imul(h ^ buf[pos + i]!, 0x01000193)
   const slot = (h ^ (h >>> 15)) & (SLOTS - 1)
   const base = slot * MAX_BYTES
@@ -67,7 +68,13 @@ class InternedStringType extends StringType {}
 
 /** avsc `typeHook`: every plain `string` in the schema reads through the intern cache. */
 export function internedStrings(schema: avro.Schema): avro.Type | undefined {
-  if (schema === 'string' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'string' && !(schema as { logicalType?: unknown }).logicalType)) {
+  if (
+    schema === 'string' ||
+    (typeof schema === 'object' &&
+      schema !== null &&
+      (schema as { type?: unknown }).type === 'string' &&
+      !(schema as { logicalType?: unknown }).logicalType)
+  ) {
     return new InternedStringType()
   }
   return undefined

@@ -32,7 +32,10 @@ export function projectedReader(schema: object, fields: readonly string[] | null
   const kept = record.fields.filter((f) => keep.has(f.name))
   if (kept.length !== keep.size || kept.length === record.fields.length) return null
   try {
-    return { type: avro.Type.forSchema({ ...record, fields: kept } as avro.Schema, { typeHook: internedStrings }), fields: kept.map((f) => f.name) }
+    return {
+      type: avro.Type.forSchema({ ...record, fields: kept } as avro.Schema, { typeHook: internedStrings }),
+      fields: kept.map((f) => f.name),
+    }
   } catch {
     return null
   }

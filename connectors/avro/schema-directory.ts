@@ -45,7 +45,11 @@ export class SchemaDirectory implements SchemaSource {
   static async open(dir: string, options: { create?: boolean } = {}): Promise<SchemaDirectory> {
     const root = resolve(dir)
     if (!existsSync(root)) {
-      if (!options.create) throw new ConfigError(`schema directory ${dir} does not exist`, 'check --schema-dir (layout: <dir>/<subject>/v<version>-id<id>.avsc)')
+      if (!options.create)
+        throw new ConfigError(
+          `schema directory ${dir} does not exist`,
+          'check --schema-dir (layout: <dir>/<subject>/v<version>-id<id>.avsc)',
+        )
       mkdirSync(root, { recursive: true })
     } else if (!statSync(root).isDirectory()) {
       throw new ConfigError(`schema directory ${dir} is not a directory`, 'check --schema-dir')
@@ -72,7 +76,10 @@ export class SchemaDirectory implements SchemaSource {
       try {
         type.createResolver(latest.type)
       } catch (err) {
-        throw new ConfigError(`schema for ${subject} is not backward compatible with v${latest.version} in ${this.root}: ${(err as Error).message}`, 'evolve it with defaults for new fields')
+        throw new ConfigError(
+          `schema for ${subject} is not backward compatible with v${latest.version} in ${this.root}: ${(err as Error).message}`,
+          'evolve it with defaults for new fields',
+        )
       }
     }
     // Like a registry, the same schema under another subject keeps its id.
@@ -110,7 +117,11 @@ export class SchemaDirectory implements SchemaSource {
         const type = parse(json as object, `schema file ${path}`)
         const entry: Entry = { subject, version: Number(m[1]), id: Number(m[2]), type, key: normalise(type) }
         const clash = byId.get(entry.id)
-        if (clash && clash.key !== entry.key) throw new ConfigError(`schema id ${entry.id} is used twice in ${this.root} (${clash.subject} v${clash.version} and ${subject} v${entry.version})`, 'give each schema file its own id')
+        if (clash && clash.key !== entry.key)
+          throw new ConfigError(
+            `schema id ${entry.id} is used twice in ${this.root} (${clash.subject} v${clash.version} and ${subject} v${entry.version})`,
+            'give each schema file its own id',
+          )
         byId.set(entry.id, entry)
         const list = bySubject.get(subject) ?? []
         list.push(entry)

@@ -39,7 +39,8 @@ export function valueSubject(topic: string): string {
  * `create`, a missing schema directory is made (for producers).
  */
 export async function openSchemaSource(options: SchemaSourceOptions, { create = false }: { create?: boolean } = {}): Promise<SchemaSource> {
-  if (options.registryUrl && options.schemaDir) throw new ConfigError('both a schema registry and a schema directory were given', 'pass only one of --registry and --schema-dir')
+  if (options.registryUrl && options.schemaDir)
+    throw new ConfigError('both a schema registry and a schema directory were given', 'pass only one of --registry and --schema-dir')
   if (options.registryUrl) {
     const { RegistrySchemaSource } = await import('./schema-registry.ts')
     return RegistrySchemaSource.connect(options.registryUrl)
@@ -48,5 +49,8 @@ export async function openSchemaSource(options: SchemaSourceOptions, { create = 
     const { SchemaDirectory } = await import('./schema-directory.ts')
     return SchemaDirectory.open(options.schemaDir, { create })
   }
-  throw new ConfigError('Avro values need writer schemas from a schema registry or a schema directory', 'pass --registry <url> or --schema-dir <dir>')
+  throw new ConfigError(
+    'Avro values need writer schemas from a schema registry or a schema directory',
+    'pass --registry <url> or --schema-dir <dir>',
+  )
 }

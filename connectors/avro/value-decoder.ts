@@ -63,13 +63,22 @@ export async function createValueDecoder<E>(format: ValueFormat<E>, options: Val
   if (format.format === 'json') return jsonDecoder<E>()
   const schemas = options.schemas ?? (await openSchemaSource(options))
   const projected = projectedReader(format.schema, options.fields)
-  const decoder = avroDecoder<E>(projected?.type ?? avro.Type.forSchema(format.schema as avro.Schema, { typeHook: internedStrings }), schemas, options)
+  const decoder = avroDecoder<E>(
+    projected?.type ?? avro.Type.forSchema(format.schema as avro.Schema, { typeHook: internedStrings }),
+    schemas,
+    options,
+  )
   return projected ? Object.assign(decoder, { fields: projected.fields }) : decoder
 }
 
 function jsonDecoder<E>(): ValueDecoder<E> {
   const decode = (raw: unknown): E => {
-    const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : null
+    const text =
+      typeof raw === 'string'
+        ? raw
+        : raw instanceof Uint8Array
+          ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+          : null
     if (text === null) throw new DecodeError(`expected JSON text, got ${typeof raw}`)
     if (text.length === 0) throw new DecodeError('empty value (a tombstone?); expected JSON')
     let value: unknown
@@ -78,7 +87,8 @@ function jsonDecoder<E>(): ValueDecoder<E> {
     } catch (err) {
       throw new DecodeError(`invalid JSON: ${(err as Error).message}`)
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DecodeError(`expected a JSON object, got ${text.slice(0, 40)}`)
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new DecodeError(`expected a JSON object, got ${text.slice(0, 40)}`)
     return value as E
   }
   return Object.assign(decode, { prepare: () => null })
@@ -104,7 +114,11 @@ function avroDecoder<E>(reader: avro.Type, schemas: SchemaSource, options: Value
       return { ok: true, resolver: reader.createResolver(writer) }
     } catch (err) {
       const message = (err as Error).message.split('\n')[0]
-      return { ok: false, reason: `writer schema id ${id} (${writer.name ?? writer.typeName}) cannot be read as ${readerName}: ${message}`, recheckAt: Number.POSITIVE_INFINITY }
+      return {
+        ok: false,
+        reason: `writer schema id ${id} (${writer.name ?? writer.typeName}) cannot be read as ${readerName}: ${message}`,
+        recheckAt: Number.POSITIVE_INFINITY,
+      }
     }
   }
 

@@ -32,16 +32,19 @@ export function frame(schemaId: number, body: Uint8Array): Buffer {
 export function schemaIdOf(raw: Uint8Array): number {
   if (raw.length === 0) throw new DecodeError('empty value (a tombstone?); expected Confluent wire format Avro')
   if (raw[0] !== MAGIC_BYTE) {
-    const hint = raw[0] === 0x7b ? ' (it looks like JSON: is the job\'s value format right?)' : ''
+    const hint = raw[0] === 0x7b ? " (it looks like JSON: is the job's value format right?)" : ''
     throw new DecodeError(`wrong magic byte 0x${raw[0]!.toString(16).padStart(2, '0')}, expected 0x00 of the Confluent wire format${hint}`)
   }
-  if (raw.length < HEADER_BYTES) throw new DecodeError(`value of ${raw.length} bytes is too short for the Confluent wire format (magic byte + 4-byte schema id + Avro)`)
+  if (raw.length < HEADER_BYTES)
+    throw new DecodeError(`value of ${raw.length} bytes is too short for the Confluent wire format (magic byte + 4-byte schema id + Avro)`)
   return ((raw[1]! << 24) | (raw[2]! << 16) | (raw[3]! << 8) | raw[4]!) >>> 0
 }
 
 /** The Avro bytes after the header (no copy). */
 export function bodyOf(raw: Uint8Array): Buffer {
-  return Buffer.isBuffer(raw) ? raw.subarray(HEADER_BYTES) : Buffer.from(raw.buffer, raw.byteOffset + HEADER_BYTES, raw.byteLength - HEADER_BYTES)
+  return Buffer.isBuffer(raw)
+    ? raw.subarray(HEADER_BYTES)
+    : Buffer.from(raw.buffer, raw.byteOffset + HEADER_BYTES, raw.byteLength - HEADER_BYTES)
 }
 
 /** Schema id of a value if it is framed, else null; never throws (for pre-scanning a batch). */

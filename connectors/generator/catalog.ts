@@ -16,7 +16,10 @@ export function loadCatalog(dir: string): Catalog {
     titles = JSON.parse(readFileSync(join(dir, 'titles.json'), 'utf8')) as typeof titles
     games = JSON.parse(readFileSync(join(dir, 'games.json'), 'utf8')) as typeof games
   } catch (err) {
-    throw new ConfigError(`cannot read the catalogue in ${dir}: ${(err as Error).message}`, 'run from the project directory or pass --catalog <dir>')
+    throw new ConfigError(
+      `cannot read the catalogue in ${dir}: ${(err as Error).message}`,
+      'run from the project directory or pass --catalog <dir>',
+    )
   }
   const gameOfTitle = new Map<string, string>()
   for (const g of games) if (g.titleId) gameOfTitle.set(g.titleId, g.gameId)

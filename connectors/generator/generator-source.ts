@@ -39,11 +39,13 @@ export interface GeneratorOptions {
 /** Deterministic events of one topic, encoded as asked. */
 export function* topicEvents(options: GeneratorOptions): Generator<{ value: unknown; event: GeneratedEvent }> {
   // an unknown topic would never yield: fail instead of spinning
-  if (!TOPICS.includes(options.topic)) throw new ConfigError(`the generator has no events for topic "${options.topic}"`, `it generates ${TOPICS.join(', ')}`)
+  if (!TOPICS.includes(options.topic))
+    throw new ConfigError(`the generator has no events for topic "${options.topic}"`, `it generates ${TOPICS.join(', ')}`)
   const rng = new Prng(options.seed ?? 1)
   const breaker = new Prng((options.seed ?? 1) ^ 0x5bd1e995)
   const catalog = loadCatalog(options.catalogDir ?? 'data/catalog')
-  const type = options.encoding === 'avro' || options.encoding === undefined ? avro.Type.forSchema((options.schema ?? {}) as avro.Schema) : null
+  const type =
+    options.encoding === 'avro' || options.encoding === undefined ? avro.Type.forSchema((options.schema ?? {}) as avro.Schema) : null
   const events = generateEvents(rng, catalog, {
     accounts: options.accounts ?? 200,
     startTime: options.startTime ?? Date.UTC(2026, 0, 1),

@@ -73,7 +73,13 @@ export function makeAccounts(rng: Prng, count: number): Account[] {
       { id: `dev-${rng.id()}`, type: 'tablet' },
     ]
     if (rng.chance(0.4)) devices.push({ id: `dev-${rng.id()}`, type: 'laptop' })
-    accounts.push({ id, profiles, devices, country: rng.pick(COUNTRIES), ip: `10.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}` })
+    accounts.push({
+      id,
+      profiles,
+      devices,
+      country: rng.pick(COUNTRIES),
+      ip: `10.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`,
+    })
   }
   return accounts
 }
@@ -94,17 +100,44 @@ export function* generateEvents(rng: Prng, catalog: Catalog, options: JourneyOpt
 
   function* login(a: Account, d: Device, t: number): Generator<GeneratedEvent> {
     const success = !rng.chance(0.05)
-    yield { topic: 'login-events', value: at({ eventId: eventId(), accountId: a.id, deviceId: d.id, deviceType: d.type, ip: d.type === 'phone' ? `172.16.${rng.int(0, 255)}.${rng.int(1, 254)}` : a.ip, country: a.country, success, ts: jitter(t), userAgent: `rdg-app/${d.type}` }, t) }
+    yield {
+      topic: 'login-events',
+      value: at(
+        {
+          eventId: eventId(),
+          accountId: a.id,
+          deviceId: d.id,
+          deviceType: d.type,
+          ip: d.type === 'phone' ? `172.16.${rng.int(0, 255)}.${rng.int(1, 254)}` : a.ip,
+          country: a.country,
+          success,
+          ts: jitter(t),
+          userAgent: `rdg-app/${d.type}`,
+        },
+        t,
+      ),
+    }
   }
 
   function* watch(a: Account, profile: string, d: Device, title: string, t: number, fromSec: number): Generator<GeneratedEvent, number> {
     let pos = fromSec
-    const base = { accountId: a.id, profileId: profile, deviceId: d.id, deviceType: d.type, titleId: title, appVersion: '9.2.1', traceId: rng.id(16) }
+    const base = {
+      accountId: a.id,
+      profileId: profile,
+      deviceId: d.id,
+      deviceType: d.type,
+      titleId: title,
+      appVersion: '9.2.1',
+      traceId: rng.id(16),
+    }
     yield { topic: 'playback-events', value: at({ eventId: eventId(), ...base, action: 'start', positionSec: pos, ts: jitter(t) }, t) }
     for (let h = 0; h < options.heartbeats; h++) {
       t += options.heartbeatMs
       pos += Math.round(options.heartbeatMs / 1000)
-      yield { topic: 'playback-events', value: at({ eventId: eventId(), ...base, action: 'heartbeat', positionSec: pos, ts: jitter(t) }, t) }
+      yield {
+        topic: 'playback-events',
+        value: at({ eventId: eventId(), ...base, action: 'heartbeat', positionSec: pos, ts: jitter(t) }, t),
+      }
     }
     t += options.heartbeatMs
     yield { topic: 'playback-events', value: at({ eventId: eventId(), ...base, action: 'stop', positionSec: pos, ts: jitter(t) }, t) }
@@ -120,7 +153,13 @@ export function* generateEvents(rng: Prng, catalog: Catalog, options: JourneyOpt
       session += Math.round(options.heartbeatMs / 1000)
       yield { topic: 'game-events', value: at({ eventId: eventId(), ...base, action: 'heartbeat', sessionSec: session, ts: jitter(t) }, t) }
     }
-    yield { topic: 'game-events', value: at({ eventId: eventId(), ...base, action: 'quit', sessionSec: session, ts: jitter(t + options.heartbeatMs) }, t + options.heartbeatMs) }
+    yield {
+      topic: 'game-events',
+      value: at(
+        { eventId: eventId(), ...base, action: 'quit', sessionSec: session, ts: jitter(t + options.heartbeatMs) },
+        t + options.heartbeatMs,
+      ),
+    }
   }
 
   /** One member's journey starting at `now`; events carry their un-jittered time in `at`. */

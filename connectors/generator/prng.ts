@@ -38,7 +38,10 @@ export class Prng {
   /** A hex id of `len` characters. */
   id(len = 8): string {
     let s = ''
-    while (s.length < len) s += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0')
+    while (s.length < len)
+      s += Math.floor(this.next() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0')
     return s.slice(0, len)
   }
 }

@@ -38,10 +38,24 @@ export interface BatchingProducerOptions {
 }
 
 /** Broker answers that no retry can fix: the batch itself is refused. */
-const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUIRED_ACKS'])
+const REFUSALS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REQUIRED_ACKS',
+])
 
 /** Errors after which the producer id is stale and a fresh producer is needed. */
-const PRODUCER_STATE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'])
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+])
 
 export class BatchingProducer {
   private producer: Producer | null = null
@@ -115,7 +129,11 @@ export class BatchingProducer {
     // kafkajs warns that a bounded retry on an idempotent producer weakens its guarantee;
     // here a failed batch is retried by us with the same producer, and the sinks' records
     // are keyed upserts, so a rare duplicate is harmless.
-    return this.options.kafka.producer({ idempotent: true, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 } })
+    return this.options.kafka.producer({
+      idempotent: true,
+      allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
+    })
   }
 
   private change(): Promise<void> {

@@ -62,12 +62,22 @@ export function setKafkaLogSink(sink: { readonly write: (entry: KafkaLogEntry) =
   kafkaLogSink = sink
 }
 
-const NAMES: Record<number, KafkaLogEntry['level']> = { [LogLevelEnum.ERROR]: 'error', [LogLevelEnum.WARN]: 'warn', [LogLevelEnum.INFO]: 'info', [LogLevelEnum.DEBUG]: 'debug' }
+const NAMES: Record<number, KafkaLogEntry['level']> = {
+  [LogLevelEnum.ERROR]: 'error',
+  [LogLevelEnum.WARN]: 'warn',
+  [LogLevelEnum.INFO]: 'info',
+  [LogLevelEnum.DEBUG]: 'debug',
+}
 
 function routedLogCreator(write: (entry: KafkaLogEntry) => void): logCreator {
   return () =>
     ({ namespace, level, log }) => {
-      const { message, timestamp: _t, logger: _l, ...fields } = log as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>
+      const {
+        message,
+        timestamp: _t,
+        logger: _l,
+        ...fields
+      } = log as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>
       write({ level: NAMES[level] ?? 'info', namespace, message, fields })
     }
 }
@@ -78,7 +88,10 @@ export async function highWatermarks(admin: Admin, topic: string): Promise<Map<n
   return new Map(offsets.map((o) => [o.partition, Number(o.high)]))
 }
 
-export function createKafkaClient(options: KafkaClientOptions, retry?: { retries: number; initialRetryTime: number; maxRetryTime: number }): Kafka {
+export function createKafkaClient(
+  options: KafkaClientOptions,
+  retry?: { retries: number; initialRetryTime: number; maxRetryTime: number },
+): Kafka {
   const routed = kafkaLogSink && options.logLevel !== 'nothing' ? kafkaLogSink : null
   return new Kafka({
     clientId: options.clientId ?? 'rdg',
@@ -102,7 +115,10 @@ export async function connectAdmin(kafka: Kafka, options: KafkaClientOptions): P
     await probe.connect()
     await probe.describeCluster()
   } catch (err) {
-    throw new ConfigError(`cannot reach Kafka at ${brokers.join(',')} (${rootCause(err)})`, 'check --brokers and that the broker is running')
+    throw new ConfigError(
+      `cannot reach Kafka at ${brokers.join(',')} (${rootCause(err)})`,
+      'check --brokers and that the broker is running',
+    )
   } finally {
     await probe.disconnect().catch(() => undefined)
   }
@@ -115,15 +131,23 @@ export async function connectAdmin(kafka: Kafka, options: KafkaClientOptions): P
 export async function requireTopics(admin: Admin, topics: readonly string[], brokers: readonly string[]): Promise<void> {
   const existing = new Set(await admin.listTopics())
   const missing = topics.filter((t) => !existing.has(t))
-  if (missing.length === 1) throw new ConfigError(`topic ${missing[0]} does not exist on ${brokers.join(',')}`, 'create it or check --brokers')
-  if (missing.length > 1) throw new ConfigError(`topics ${missing.join(', ')} do not exist on ${brokers.join(',')}`, 'create them or check --brokers')
+  if (missing.length === 1)
+    throw new ConfigError(`topic ${missing[0]} does not exist on ${brokers.join(',')}`, 'create it or check --brokers')
+  if (missing.length > 1)
+    throw new ConfigError(`topics ${missing.join(', ')} do not exist on ${brokers.join(',')}`, 'create them or check --brokers')
 }
 
 /**
  * Makes sure the topics exist: creates the missing ones when `create` is set, otherwise
  * fails like `requireTopics`.
  */
-export async function ensureTopics(admin: Admin, topics: readonly string[], brokers: readonly string[], create: false | { partitions?: number; replicationFactor?: number }, clock: Sleeper = systemClock): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly string[],
+  brokers: readonly string[],
+  create: false | { partitions?: number; replicationFactor?: number },
+  clock: Sleeper = systemClock,
+): Promise<void> {
   if (!create) return requireTopics(admin, topics, brokers)
   const existing = new Set(await admin.listTopics())
   const missing = topics.filter((t) => !existing.has(t))
@@ -134,8 +158,16 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], brok
  * Creates topics (one already there is fine) and waits until every partition has a
  * leader. kafkajs' own `waitForLeaders` gives up on a broker that has only just started.
  */
-export async function createTopics(admin: Admin, topics: readonly string[], { partitions = 1, replicationFactor = 1 }: { partitions?: number; replicationFactor?: number }, clock: Sleeper = systemClock, timeoutMs = 30_000): Promise<void> {
-  await retryRetriable(clock, () => admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })) }))
+export async function createTopics(
+  admin: Admin,
+  topics: readonly string[],
+  { partitions = 1, replicationFactor = 1 }: { partitions?: number; replicationFactor?: number },
+  clock: Sleeper = systemClock,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await retryRetriable(clock, () =>
+    admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })) }),
+  )
   for (let waited = 0; ; waited += 100) {
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...topics] })

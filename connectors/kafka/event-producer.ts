@@ -79,11 +79,16 @@ const CHUNK = 2_000
 export async function produceEvents(options: ProduceEventsOptions): Promise<ProduceSummary> {
   const clock = options.clock ?? systemClock
   const brokers = parseBrokers(options.brokers)
-  if (!(Number.isInteger(options.count) && options.count > 0)) throw new ConfigError(`count must be a positive whole number, got ${options.count}`)
-  if (options.rate !== undefined && !(options.rate > 0)) throw new ConfigError(`rate must be a positive number of events per second, got ${options.rate}`)
+  if (!(Number.isInteger(options.count) && options.count > 0))
+    throw new ConfigError(`count must be a positive whole number, got ${options.count}`)
+  if (options.rate !== undefined && !(options.rate > 0))
+    throw new ConfigError(`rate must be a positive number of events per second, got ${options.rate}`)
   const encoding = options.format.format
   if (encoding === 'avro' && !options.registryUrl && !options.schemaDir) {
-    throw new ConfigError(`topic ${options.topic} carries Avro values and the schema must be registered somewhere`, 'pass --registry <url> or --schema-dir <dir>')
+    throw new ConfigError(
+      `topic ${options.topic} carries Avro values and the schema must be registered somewhere`,
+      'pass --registry <url> or --schema-dir <dir>',
+    )
   }
 
   const logLevel = options.logLevel ?? 'error'
@@ -151,7 +156,13 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
     await out.close()
   }
   options.onProgress?.(progress())
-  return { ...progress(), topic: options.topic, schemaId: encoder.schemaId, seconds: (clock.now() - started) / 1000, stopped: pushed < options.count && !exhausted }
+  return {
+    ...progress(),
+    topic: options.topic,
+    schemaId: encoder.schemaId,
+    seconds: (clock.now() - started) / 1000,
+    stopped: pushed < options.count && !exhausted,
+  }
 }
 
 /** The generator's bytes in the wire format: Avro framed with the schema id, except garbage (sent as is). */

@@ -32,7 +32,17 @@ export const graphEdgeSchema = {
   namespace: 'rdg.graph',
   fields: [
     { name: 'type', type: 'string' },
-    { name: 'src', type: { type: 'record', name: 'NodeRef', fields: [{ name: 'type', type: 'string' }, { name: 'id', type: 'string' }] } },
+    {
+      name: 'src',
+      type: {
+        type: 'record',
+        name: 'NodeRef',
+        fields: [
+          { name: 'type', type: 'string' },
+          { name: 'id', type: 'string' },
+        ],
+      },
+    },
     { name: 'dst', type: 'NodeRef' },
     { name: 'properties', type: properties },
     { name: 'eventTime', type: 'long' },

@@ -91,8 +91,10 @@ export class KafkaGraphSink implements Sink<GraphPrimitive> {
     const topics = graphTopics(o.topicPrefix ?? 'rdg', o.graph)
     await ensureTopics(this.admin, [...topics.nodes.values(), ...topics.edges.values()], parseBrokers(o.brokers), o.createTopics ?? false)
     const schemas = o.schemas ?? (await openSchemaSource(o, { create: true }))
-    for (const [type, topic] of topics.nodes) this.nodeRoutes.set(type, { topic, schemaId: await schemas.register(valueSubject(topic), graphNodeSchema) })
-    for (const [type, topic] of topics.edges) this.edgeRoutes.set(type, { topic, schemaId: await schemas.register(valueSubject(topic), graphEdgeSchema) })
+    for (const [type, topic] of topics.nodes)
+      this.nodeRoutes.set(type, { topic, schemaId: await schemas.register(valueSubject(topic), graphNodeSchema) })
+    for (const [type, topic] of topics.edges)
+      this.edgeRoutes.set(type, { topic, schemaId: await schemas.register(valueSubject(topic), graphEdgeSchema) })
     this.out = new BatchingProducer({
       kafka,
       clock: o.clock ?? ctx.clock,
@@ -109,7 +111,13 @@ export class KafkaGraphSink implements Sink<GraphPrimitive> {
     const reason = validatePrimitive(this.options.graph, p)
     if (reason) {
       this.rejected++
-      this.options.onReject?.({ reason: `rejected by graph schema: ${reason}`, operator: this.id, source: null, value: p, eventTime: p.eventTime })
+      this.options.onReject?.({
+        reason: `rejected by graph schema: ${reason}`,
+        operator: this.id,
+        source: null,
+        value: p,
+        eventTime: p.eventTime,
+      })
       return
     }
     const route = (p.kind === 'node' ? this.nodeRoutes : this.edgeRoutes).get(p.type)!

@@ -58,7 +58,10 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
   const { job } = options
   const topic = options.topic ?? job.topic
   const needsSchemas = job.value.format === 'avro' || options.publishGraph
-  const schemas: SchemaSource | undefined = needsSchemas && (options.registryUrl || options.schemaDir) ? await openSchemaSource(options, { create: !!options.publishGraph }) : undefined
+  const schemas: SchemaSource | undefined =
+    needsSchemas && (options.registryUrl || options.schemaDir)
+      ? await openSchemaSource(options, { create: !!options.publishGraph })
+      : undefined
   const decode = await createValueDecoder<E>(job.value, { ...(schemas ? { schemas } : {}), fields: readFieldsOf(job) })
   const logLevel = options.logLevel ?? 'error'
   const source = createKafkaSource({
@@ -73,10 +76,20 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
   })
   const deadLetterSink =
     options.deadLetterSink ??
-    createKafkaDeadLetterSink({ brokers: options.brokers, sourceTopic: topic, createTopic: true, logLevel, ...(options.deadLetterTopic ? { topic: options.deadLetterTopic } : {}) })
+    createKafkaDeadLetterSink({
+      brokers: options.brokers,
+      sourceTopic: topic,
+      createTopic: true,
+      logLevel,
+      ...(options.deadLetterTopic ? { topic: options.deadLetterTopic } : {}),
+    })
   const graphSinks: Sink<GraphPrimitive>[] = []
   if (options.publishGraph) {
-    if (!schemas) throw new ConfigError('publishing the graph to Kafka needs a schema registry or a schema directory', 'pass --registry <url> or --schema-dir <dir>')
+    if (!schemas)
+      throw new ConfigError(
+        'publishing the graph to Kafka needs a schema registry or a schema directory',
+        'pass --registry <url> or --schema-dir <dir>',
+      )
     graphSinks.push(
       createKafkaGraphSink({
         brokers: options.brokers,

@@ -27,7 +27,10 @@ export class DataDirLock {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err
         const holder = Number(readFileSync(path, 'utf8'))
         if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-          throw new ConfigError(`data directory ${dir} is in use by ${holder === process.pid ? 'another job of this process' : `process ${holder}`}`, 'stop that job first, or give this one another --data-dir')
+          throw new ConfigError(
+            `data directory ${dir} is in use by ${holder === process.pid ? 'another job of this process' : `process ${holder}`}`,
+            'stop that job first, or give this one another --data-dir',
+          )
         }
         rmSync(path, { force: true }) // its holder is gone
       }

@@ -69,7 +69,14 @@ async function readLiveMeta(db: Database): Promise<LiveMeta | null> {
  * (`db`, the last complete checkpoint, merged with `changes`) when there is no chain yet or
  * its deltas outgrew it. Returns the new chain; `db` is not changed.
  */
-export async function writeCheckpoint(db: Database, prev: Chain | null, changes: readonly SnapshotEntry[], id: CheckpointId, root: string, keyGroups: KeyGroupRange): Promise<Chain> {
+export async function writeCheckpoint(
+  db: Database,
+  prev: Chain | null,
+  changes: readonly SnapshotEntry[],
+  id: CheckpointId,
+  root: string,
+  keyGroups: KeyGroupRange,
+): Promise<Chain> {
   await mkdir(join(root, 'shared'), { recursive: true })
   const compact = !prev || prev.deltaBytes > 2 * Math.max(prev.fullBytes, 1 << 20) || prev.files.length >= 50
   if (compact) {
@@ -83,7 +90,13 @@ export async function writeCheckpoint(db: Database, prev: Chain | null, changes:
   for (const e of changes) writer.add(e.group, e.table, e.key, e.value)
   const index = await writer.finish()
   const bytes = (await stat(join(root, rel))).size
-  return { files: [...prev.files, rel], ids: [...prev.ids, id], index: { ...prev.index, [rel]: index }, fullBytes: prev.fullBytes, deltaBytes: prev.deltaBytes + bytes }
+  return {
+    files: [...prev.files, rel],
+    ids: [...prev.ids, id],
+    index: { ...prev.index, [rel]: index },
+    fullBytes: prev.fullBytes,
+    deltaBytes: prev.deltaBytes + bytes,
+  }
 }
 
 /** A full snapshot: the live DB (last complete checkpoint) merged with the dirty entries. */
@@ -123,7 +136,12 @@ export function chainHandle(chain: Chain, id: CheckpointId, maxParallelism: numb
  * Makes the live database hold exactly the handle's checkpoint (own key groups) and returns
  * its chain, or null for a heap checkpoint (the next checkpoint starts a new chain).
  */
-export async function restoreChain(db: Database, handle: StateSnapshotHandle, root: string, keyGroups: KeyGroupRange): Promise<Chain | null> {
+export async function restoreChain(
+  db: Database,
+  handle: StateSnapshotHandle,
+  root: string,
+  keyGroups: KeyGroupRange,
+): Promise<Chain | null> {
   const meta = (handle.meta ?? {}) as Partial<ChainMeta>
   const index = meta.index ?? {}
   const ids = meta.ids ?? handle.files.map(() => handle.checkpointId)
@@ -137,11 +155,20 @@ export async function restoreChain(db: Database, handle: StateSnapshotHandle, ro
     await db.clear(ALL_ROWS)
     await applyFiles(db, root, handle.files, index, keyGroups, handle.checkpointId)
   }
-  return handle.backend === 'rocksdb' ? { files: [...handle.files], ids: [...ids], index: { ...index }, fullBytes: meta.fullBytes ?? 0, deltaBytes: meta.deltaBytes ?? 0 } : null
+  return handle.backend === 'rocksdb'
+    ? { files: [...handle.files], ids: [...ids], index: { ...index }, fullBytes: meta.fullBytes ?? 0, deltaBytes: meta.deltaBytes ?? 0 }
+    : null
 }
 
 /** Applies snapshot files to the live database in order (a later file wins), then names checkpoint `id` in its meta record. */
-async function applyFiles(db: Database, root: string, files: readonly string[], index: Record<string, GroupIndex>, keyGroups: KeyGroupRange, id: number): Promise<void> {
+async function applyFiles(
+  db: Database,
+  root: string,
+  files: readonly string[],
+  index: Record<string, GroupIndex>,
+  keyGroups: KeyGroupRange,
+  id: number,
+): Promise<void> {
   let batch = db.batch()
   for (const file of files) {
     for await (const e of readSnapshot(join(root, file), index[file] ?? {}, keyGroups)) {

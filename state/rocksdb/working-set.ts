@@ -56,7 +56,8 @@ export class WorkingTable<T> implements StateTable<T> {
     const d = this.dirty.get(key)
     if (d !== undefined) return d.value === DELETED || this.expiredAt(d.writtenAt) ? undefined : d.value
     const c = this.cache.get(key)
-    if (c === undefined) throw new Error(`state ${this.id}: key "${key}" was not prefetched (engine bug: keyed access outside the prefetched batch)`)
+    if (c === undefined)
+      throw new Error(`state ${this.id}: key "${key}" was not prefetched (engine bug: keyed access outside the prefetched batch)`)
     if (c === ABSENT) return undefined
     if (this.cachedWrites && this.expiredAt(this.cachedWrites.get(key) ?? 0)) return undefined
     return c
@@ -212,7 +213,12 @@ export class WorkingSet {
       for (const [key, d] of t.dirty) {
         if (d.value === DELETED && d.baseAbsent) continue // created and deleted within the epoch: nothing changed
         const expired = d.value !== DELETED && t.descriptor.ttlMs !== undefined && this.now() - d.writtenAt >= t.descriptor.ttlMs
-        entries.push({ group: keyGroupOf(key, maxParallelism), table: t.id, key, value: d.value === DELETED || expired ? null : encodeStored(t.descriptor, d.value, d.writtenAt) })
+        entries.push({
+          group: keyGroupOf(key, maxParallelism),
+          table: t.id,
+          key,
+          value: d.value === DELETED || expired ? null : encodeStored(t.descriptor, d.value, d.writtenAt),
+        })
       }
     }
     entries.sort((a, b) => a.group - b.group)

@@ -18,8 +18,31 @@
 import cassandra from 'cassandra-driver'
 import { systemClock, type Clock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
-import { DEFAULT_PAGE_ITEMS, RecordReads, type KvDataStore, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow, type StoredItem } from './api.ts'
-import { checkEventTime, checkQuery, compareKeys, decodeToken, decodeValue, encodeToken, encodeValue, itemBytes, PageBuilder, resumeAfter, ttlOf } from './cells.ts'
+import {
+  DEFAULT_PAGE_ITEMS,
+  RecordReads,
+  type KvDataStore,
+  type KvPut,
+  type PageQuery,
+  type RecordPage,
+  type ScanPage,
+  type ScanQuery,
+  type ScanRow,
+  type StoredItem,
+} from './api.ts'
+import {
+  checkEventTime,
+  checkQuery,
+  compareKeys,
+  decodeToken,
+  decodeValue,
+  encodeToken,
+  encodeValue,
+  itemBytes,
+  PageBuilder,
+  resumeAfter,
+  ttlOf,
+} from './cells.ts'
 import { classifyCassandraError, isMissingTable } from './cassandra-errors.ts'
 import { CassandraSchema, type Replication } from './cassandra-schema.ts'
 import { Limiter } from './limiter.ts'
@@ -80,14 +103,18 @@ export function setCassandraLogSink(sink: CassandraLogSink | null): void {
 }
 
 /** Creates a client for a cluster (the stores of several keyspaces may share it). */
-export function createCassandraClient(options: Pick<CassandraKvStoreOptions, 'contactPoints' | 'localDataCenter' | 'requestTimeoutMs' | 'reconnect'>): cassandra.Client {
+export function createCassandraClient(
+  options: Pick<CassandraKvStoreOptions, 'contactPoints' | 'localDataCenter' | 'requestTimeoutMs' | 'reconnect'>,
+): cassandra.Client {
   const client = newCassandraClient(options)
   const sink = cassandraLogSink
   if (sink) client.on('log', (level: string, className: string, message: string) => sink(level, className, message))
   return client
 }
 
-function newCassandraClient(options: Pick<CassandraKvStoreOptions, 'contactPoints' | 'localDataCenter' | 'requestTimeoutMs' | 'reconnect'>): cassandra.Client {
+function newCassandraClient(
+  options: Pick<CassandraKvStoreOptions, 'contactPoints' | 'localDataCenter' | 'requestTimeoutMs' | 'reconnect'>,
+): cassandra.Client {
   if (options.contactPoints.length === 0) throw new ConfigError('no Cassandra contact points', 'pass host:port of at least one node')
   const reconnect = options.reconnect ?? { baseMs: 200, maxMs: 2_000 }
   return new cassandra.Client({
@@ -147,8 +174,12 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
     this.read = CONSISTENCY[options.readConsistency ?? 'LOCAL_QUORUM']
     this.write = CONSISTENCY[options.writeConsistency ?? 'LOCAL_QUORUM']
     this.maxBatch = options.maxBatchStatements ?? 200
-    for (const [name, c] of [['readConsistency', options.readConsistency], ['writeConsistency', options.writeConsistency]] as const) {
-      if (c !== undefined && CONSISTENCY[c] === undefined) throw new ConfigError(`unknown Cassandra ${name} "${c}"`, `use one of ${Object.keys(CONSISTENCY).join(', ')}`)
+    for (const [name, c] of [
+      ['readConsistency', options.readConsistency],
+      ['writeConsistency', options.writeConsistency],
+    ] as const) {
+      if (c !== undefined && CONSISTENCY[c] === undefined)
+        throw new ConfigError(`unknown Cassandra ${name} "${c}"`, `use one of ${Object.keys(CONSISTENCY).join(', ')}`)
     }
   }
 
@@ -181,9 +212,23 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
   }
 
   /** One driver page of a SELECT; a namespace never written reads as empty. */
-  private async fetch(namespace: string, cql: string, params: unknown[], fetchSize: number, pageState: string | undefined): Promise<{ rows: Row[]; pageState: string | null }> {
+  private async fetch(
+    namespace: string,
+    cql: string,
+    params: unknown[],
+    fetchSize: number,
+    pageState: string | undefined,
+  ): Promise<{ rows: Row[]; pageState: string | null }> {
     try {
-      const rs = await this.request('read', namespace, () => this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.read, fetchSize, ...(pageState ? { pageState } : {}) }))
+      const rs = await this.request('read', namespace, () =>
+        this.client.execute(cql, params, {
+          prepare: true,
+          isIdempotent: true,
+          consistency: this.read,
+          fetchSize,
+          ...(pageState ? { pageState } : {}),
+        }),
+      )
       return { rows: rs.rows as unknown as Row[], pageState: rs.pageState ?? null }
     } catch (err) {
       if (err instanceof MissingTable) return { rows: [], pageState: null }
@@ -291,7 +336,8 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
     let state: string | undefined
     do {
       const { rows, pageState } = await this.fetch(namespace, cql, params, Math.min(limit + 1, 5_000), state)
-      for (const row of rows) if (!page.offer(this.toItem(row, now), itemBytes(row.item_key, row.value.length))) return page.finish(true, token)
+      for (const row of rows)
+        if (!page.offer(this.toItem(row, now), itemBytes(row.item_key, row.value.length))) return page.finish(true, token)
       state = pageState ?? undefined
     } while (state)
     return page.finish(false, token)
@@ -334,5 +380,8 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
 function unreachable(contactPoints: readonly string[], err: InstanceType<typeof cassandra.errors.NoHostAvailableError>): ConfigError {
   const reasons = Object.values((err.innerErrors ?? {}) as Record<string, Error>)
   const first = reasons[0]?.message.split('\n')[0] ?? err.message.split('\n')[0]!
-  return new ConfigError(`cannot reach Cassandra at ${contactPoints.join(', ')}: ${first}`, 'check the host:port in --store cassandra:<host:port>/<keyspace> and that the cluster is up')
+  return new ConfigError(
+    `cannot reach Cassandra at ${contactPoints.join(', ')}: ${first}`,
+    'check the host:port in --store cassandra:<host:port>/<keyspace> and that the cluster is up',
+  )
 }

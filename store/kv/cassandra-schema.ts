@@ -18,7 +18,10 @@ const IDENTIFIER = /^[a-z][a-z0-9_]{0,47}$/
 /** The table of a namespace. */
 export function tableNameFor(namespace: string): string {
   if (IDENTIFIER.test(namespace)) return namespace
-  let base = namespace.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '')
+  let base = namespace
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
   if (!/^[a-z]/.test(base)) base = `ns_${base}`
   const hash = createHash('sha1').update(namespace).digest('hex').slice(0, 8)
   return `${base.slice(0, 39).replace(/_+$/, '')}_${hash}`
@@ -26,7 +29,11 @@ export function tableNameFor(namespace: string): string {
 
 /** Throws a ConfigError unless `keyspace` is a plain CQL identifier. */
 export function checkKeyspace(keyspace: string): void {
-  if (!/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/.test(keyspace)) throw new ConfigError(`Cassandra keyspace "${keyspace}" is not a valid name`, 'use letters, digits and _ (48 at most), starting with a letter')
+  if (!/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/.test(keyspace))
+    throw new ConfigError(
+      `Cassandra keyspace "${keyspace}" is not a valid name`,
+      'use letters, digits and _ (48 at most), starting with a letter',
+    )
 }
 
 /** Replication of a keyspace created by rdg. */
@@ -35,7 +42,9 @@ export type Replication =
   | { readonly class: 'NetworkTopologyStrategy'; readonly [dataCenter: string]: number | string }
 
 function replicationCql(r: Replication): string {
-  return `{${Object.entries(r).map(([k, v]) => `'${k}': ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`).join(', ')}}`
+  return `{${Object.entries(r)
+    .map(([k, v]) => `'${k}': ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`)
+    .join(', ')}}`
 }
 
 /** Creates the keyspace and the tables of namespaces on first use; a failed creation is retried by the next call. */

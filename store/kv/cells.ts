@@ -48,7 +48,8 @@ export function decodeValue(bytes: Uint8Array): unknown {
 }
 
 function checkTtl(ttl: number | undefined, what: string): void {
-  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 0)) throw new ConfigError(`${what} must be a number of milliseconds >= 0, got ${String(ttl)}`)
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 0))
+    throw new ConfigError(`${what} must be a number of milliseconds >= 0, got ${String(ttl)}`)
 }
 
 /** The TTL in ms a put gets: the item's, else the put's record TTL, else the namespace default; 0 = none. */
@@ -106,14 +107,19 @@ export function compareKeys(a: string, b: string): number {
 export function checkQuery(q: PageQuery): void {
   const ways = [q.keys !== undefined, q.prefix !== undefined, q.range !== undefined].filter(Boolean).length
   if (ways > 1) throw new ConfigError('a record query takes at most one of keys, prefix and range')
-  if (q.limit !== undefined && !(Number.isInteger(q.limit) && q.limit > 0)) throw new ConfigError(`limit must be a positive integer, got ${String(q.limit)}`)
-  if (q.maxBytes !== undefined && !(Number.isFinite(q.maxBytes) && q.maxBytes > 0)) throw new ConfigError(`maxBytes must be a positive number, got ${String(q.maxBytes)}`)
+  if (q.limit !== undefined && !(Number.isInteger(q.limit) && q.limit > 0))
+    throw new ConfigError(`limit must be a positive integer, got ${String(q.limit)}`)
+  if (q.maxBytes !== undefined && !(Number.isFinite(q.maxBytes) && q.maxBytes > 0))
+    throw new ConfigError(`maxBytes must be a positive number, got ${String(q.maxBytes)}`)
 }
 
 /** Whether an item key is selected by the query (the resume point is applied separately). */
 export function selects(q: ItemQuery, key: string): boolean {
   if (q.prefix !== undefined) return key.startsWith(q.prefix)
-  if (q.range) return (q.range.from === undefined || compareKeys(key, q.range.from) >= 0) && (q.range.to === undefined || compareKeys(key, q.range.to) < 0)
+  if (q.range)
+    return (
+      (q.range.from === undefined || compareKeys(key, q.range.from) >= 0) && (q.range.to === undefined || compareKeys(key, q.range.to) < 0)
+    )
   if (q.keys) return q.keys.includes(key)
   return true
 }
@@ -130,7 +136,10 @@ export function decodeToken(token: string, fields: readonly string[]): Record<st
   } catch {
     // fall through to the error below
   }
-  throw new ConfigError(`page token ${JSON.stringify(token.slice(0, 40))} is not one this store handed out`, 'pass the `next` token of the previous page unchanged')
+  throw new ConfigError(
+    `page token ${JSON.stringify(token.slice(0, 40))} is not one this store handed out`,
+    'pass the `next` token of the previous page unchanged',
+  )
 }
 
 /** Item key a page resumes after, from its token (or null for the first page). */
@@ -185,5 +194,7 @@ export class PageBuilder<T extends StoredItem = StoredItem> {
 /** The item a cell reads as. */
 export function toItem(key: string, cell: Cell): StoredItem {
   const value = decodeValue(cell.value)
-  return cell.expiresAt === null ? { key, value, eventTime: cell.eventTime } : { key, value, eventTime: cell.eventTime, expiresAt: cell.expiresAt }
+  return cell.expiresAt === null
+    ? { key, value, eventTime: cell.eventTime }
+    : { key, value, eventTime: cell.eventTime, expiresAt: cell.expiresAt }
 }

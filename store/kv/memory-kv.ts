@@ -8,8 +8,35 @@
  * await store.putItems([{ namespace: 'edge.watched', recordId: 'p1', item: { key: 'title:t1', value: {}, eventTime: 5 } }])
  */
 import { systemClock, type Clock } from '../../base/clock.ts'
-import { DEFAULT_PAGE_ITEMS, RecordReads, type KvDataStore, type KvItem, type KvPut, type PageQuery, type RecordPage, type ScanPage, type ScanQuery, type ScanRow } from './api.ts'
-import { checkEventTime, checkQuery, compareKeys, decodeToken, encodeToken, isLive, itemBytes, PageBuilder, putCell, resumeAfter, selects, supersedes, toItem, tombstone, type Cell } from './cells.ts'
+import {
+  DEFAULT_PAGE_ITEMS,
+  RecordReads,
+  type KvDataStore,
+  type KvItem,
+  type KvPut,
+  type PageQuery,
+  type RecordPage,
+  type ScanPage,
+  type ScanQuery,
+  type ScanRow,
+} from './api.ts'
+import {
+  checkEventTime,
+  checkQuery,
+  compareKeys,
+  decodeToken,
+  encodeToken,
+  isLive,
+  itemBytes,
+  PageBuilder,
+  putCell,
+  resumeAfter,
+  selects,
+  supersedes,
+  toItem,
+  tombstone,
+  type Cell,
+} from './cells.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
 export interface InMemoryKvStoreOptions {
@@ -97,7 +124,10 @@ export class InMemoryKvStore extends RecordReads implements KvDataStore {
   async scanNamespace(namespace: string, query: ScanQuery = {}): Promise<ScanPage> {
     checkQuery(query)
     checkName('namespace', namespace)
-    const page = new PageBuilder<ScanRow>({ limit: query.limit ?? DEFAULT_PAGE_ITEMS, ...(query.maxBytes !== undefined ? { maxBytes: query.maxBytes } : {}) })
+    const page = new PageBuilder<ScanRow>({
+      limit: query.limit ?? DEFAULT_PAGE_ITEMS,
+      ...(query.maxBytes !== undefined ? { maxBytes: query.maxBytes } : {}),
+    })
     const ns = this.data.get(namespace)
     if (!ns) return page.finish(false, () => '')
     const after = query.pageToken ? decodeToken(query.pageToken, ['r', 'k']) : null

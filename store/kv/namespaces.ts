@@ -24,14 +24,22 @@ export interface NamespaceSettings {
  * reaches a store is never refused here.
  */
 export function checkName(kind: 'namespace' | 'record id', name: string): void {
-  if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`${kind} must be a non-empty string, got ${JSON.stringify(name)}`)
+  if (typeof name !== 'string' || name.length === 0)
+    throw new ConfigError(`${kind} must be a non-empty string, got ${JSON.stringify(name)}`)
   if (name.length < 1_365 && !ID_SUSPECT.test(name)) return
   const problem = idProblem(name)
-  if (problem !== null) throw new ConfigError(`${kind} ${previewId(name)} ${problem}`, 'ids and names must be printable Unicode text of at most 4 096 UTF-8 bytes')
+  if (problem !== null)
+    throw new ConfigError(
+      `${kind} ${previewId(name)} ${problem}`,
+      'ids and names must be printable Unicode text of at most 4 096 UTF-8 bytes',
+    )
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')
+  const body = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*')
   return new RegExp(`^${body}$`)
 }
 
@@ -42,9 +50,11 @@ export class PatternTable<T> {
   private readonly cache = new Map<string, T | undefined>()
 
   constructor(entries: Readonly<Record<string, T>> | Iterable<readonly [string, T]>) {
-    const list = Symbol.iterator in Object(entries) ? [...(entries as Iterable<readonly [string, T]>)] : Object.entries(entries as Record<string, T>)
+    const list =
+      Symbol.iterator in Object(entries) ? [...(entries as Iterable<readonly [string, T]>)] : Object.entries(entries as Record<string, T>)
     for (const [pattern, value] of list) {
-      if (!pattern) throw new ConfigError('an empty namespace pattern in the KV configuration', 'use an exact name or a glob such as edge.*')
+      if (!pattern)
+        throw new ConfigError('an empty namespace pattern in the KV configuration', 'use an exact name or a glob such as edge.*')
       if (pattern.includes('*')) this.globs.push({ pattern, re: globToRegExp(pattern), literal: pattern.replaceAll('*', '').length, value })
       else this.exact.set(pattern, value)
     }
@@ -66,7 +76,8 @@ export class NamespacePolicy {
 
   constructor(settings: Readonly<Record<string, NamespaceSettings>> = {}) {
     for (const [pattern, s] of Object.entries(settings)) {
-      if (s.ttlMs !== undefined && !(Number.isFinite(s.ttlMs) && s.ttlMs >= 0)) throw new ConfigError(`namespace ${pattern}: ttlMs must be a number of milliseconds >= 0, got ${String(s.ttlMs)}`)
+      if (s.ttlMs !== undefined && !(Number.isFinite(s.ttlMs) && s.ttlMs >= 0))
+        throw new ConfigError(`namespace ${pattern}: ttlMs must be a number of milliseconds >= 0, got ${String(s.ttlMs)}`)
     }
     this.table = new PatternTable(settings)
   }

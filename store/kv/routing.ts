@@ -56,7 +56,8 @@ export function parseKvConfig(raw: unknown): KvRoutingConfig {
   const where = 'KV configuration'
   if (!raw || typeof raw !== 'object') throw new ConfigError(`${where} must be an object with stores, routes and default`)
   const c = raw as Record<string, unknown>
-  if (!c.stores || typeof c.stores !== 'object' || Object.keys(c.stores).length === 0) throw new ConfigError(`${where}: "stores" must name at least one store`)
+  if (!c.stores || typeof c.stores !== 'object' || Object.keys(c.stores).length === 0)
+    throw new ConfigError(`${where}: "stores" must name at least one store`)
   for (const [name, spec] of Object.entries(c.stores as Record<string, Record<string, unknown>>)) {
     const kind = spec?.kind
     if (kind === 'memory') continue
@@ -65,16 +66,26 @@ export function parseKvConfig(raw: unknown): KvRoutingConfig {
       continue
     }
     if (kind === 'cassandra') {
-      if (!Array.isArray(spec.contactPoints) || spec.contactPoints.length === 0 || !spec.contactPoints.every((p) => typeof p === 'string' && /^[^:]+:\d+$/.test(p))) throw new ConfigError(`${where}: store "${name}" (cassandra) needs "contactPoints" as ["host:port", …]`)
+      if (
+        !Array.isArray(spec.contactPoints) ||
+        spec.contactPoints.length === 0 ||
+        !spec.contactPoints.every((p) => typeof p === 'string' && /^[^:]+:\d+$/.test(p))
+      )
+        throw new ConfigError(`${where}: store "${name}" (cassandra) needs "contactPoints" as ["host:port", …]`)
       if (typeof spec.keyspace !== 'string') throw new ConfigError(`${where}: store "${name}" (cassandra) needs a "keyspace"`)
       continue
     }
     throw new ConfigError(`${where}: store "${name}" has kind ${JSON.stringify(kind)}`, 'use "rocksdb", "cassandra" or "memory"')
   }
   const stores = c.stores as Record<string, StoreSpec>
-  if (typeof c.default !== 'string' || !(c.default in stores)) throw new ConfigError(`${where}: "default" must name one of the stores (${Object.keys(stores).join(', ')})`)
+  if (typeof c.default !== 'string' || !(c.default in stores))
+    throw new ConfigError(`${where}: "default" must name one of the stores (${Object.keys(stores).join(', ')})`)
   for (const [pattern, target] of Object.entries((c.routes ?? {}) as Record<string, unknown>)) {
-    if (typeof target !== 'string' || !(target in stores)) throw new ConfigError(`${where}: route "${pattern}" goes to unknown store ${JSON.stringify(target)}`, `known stores: ${Object.keys(stores).join(', ')}`)
+    if (typeof target !== 'string' || !(target in stores))
+      throw new ConfigError(
+        `${where}: route "${pattern}" goes to unknown store ${JSON.stringify(target)}`,
+        `known stores: ${Object.keys(stores).join(', ')}`,
+      )
   }
   return c as unknown as KvRoutingConfig
 }
@@ -101,8 +112,10 @@ export class KvRouter implements KvDataStore {
     private readonly defaultStore: string,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
-    if (!stores.has(defaultStore)) throw new ConfigError(`default store "${defaultStore}" is not among the stores (${[...stores.keys()].join(', ')})`)
-    for (const [pattern, target] of Object.entries(routes)) if (!stores.has(target)) throw new ConfigError(`route "${pattern}" goes to unknown store "${target}"`)
+    if (!stores.has(defaultStore))
+      throw new ConfigError(`default store "${defaultStore}" is not among the stores (${[...stores.keys()].join(', ')})`)
+    for (const [pattern, target] of Object.entries(routes))
+      if (!stores.has(target)) throw new ConfigError(`route "${pattern}" goes to unknown store "${target}"`)
     this.table = new PatternTable(routes)
   }
 
@@ -116,7 +129,11 @@ export class KvRouter implements KvDataStore {
   }
 
   async putItems(writes: readonly KvPut[]): Promise<void> {
-    await Promise.all([...groupBy(writes, (w) => this.routeOf(w.namespace))].map(([name, list]) => this.stores.get(name)!.putItems(list.map((l) => l.item))))
+    await Promise.all(
+      [...groupBy(writes, (w) => this.routeOf(w.namespace))].map(([name, list]) =>
+        this.stores.get(name)!.putItems(list.map((l) => l.item)),
+      ),
+    )
   }
 
   getRecord(namespace: string, recordId: string, query?: ItemQuery): Promise<StoredItem[]> {

@@ -11,7 +11,20 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = resolve(import.meta.dirname, '../..')
-export const LAYERS = ['base', 'state', 'engine', 'operators', 'graph', 'store', 'connectors', 'testing', 'jobs', 'serving', 'operating', 'cli'] as const
+export const LAYERS = [
+  'base',
+  'state',
+  'engine',
+  'operators',
+  'graph',
+  'store',
+  'connectors',
+  'testing',
+  'jobs',
+  'serving',
+  'operating',
+  'cli',
+] as const
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = []

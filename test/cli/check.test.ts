@@ -19,7 +19,11 @@ const bin = join(root, 'bin', 'rdg-job.js')
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env } })
-  return { code: r.status, out: r.stdout.split('\n').filter((l) => l), err: r.stderr.split('\n').filter((l) => l && !l.includes('nodedir')) }
+  return {
+    code: r.status,
+    out: r.stdout.split('\n').filter((l) => l),
+    err: r.stderr.split('\n').filter((l) => l && !l.includes('nodedir')),
+  }
 }
 
 /** A directory where `import ... from 'rdg'` resolves at run time too (as after `npm install rdg`). */
@@ -99,10 +103,34 @@ describe('rdg-job check', () => {
   })
 
   it.each([
-    ['misspelled field in filter', "filter: (e) => e.page !== ''", "filter: (e) => e.pag !== ''", 'e.pag', /filter reads "pag", which its records do not have \(did you mean "page"\?\)/],
-    ['eventTime of a missing field', "eventTime: 'ts'", "eventTime: 'tss'", "'tss'", /eventTime "tss" is not a field of the value schema \(did you mean "ts"\?\)/],
-    ['node type not declared in graph', "g.node('page', e.page, {})", "g.node('pages', e.page, {})", "'pages'", /toGraph emits node type "pages", which graph does not declare \(did you mean "page"\?\)/],
-    ['projection of a missing field', "filter: (e) => e.page !== '',", "filter: (e) => e.page !== '',\n  project: ['user', 'page', 'referrer'],", "'referrer'", /project keeps "referrer", which is not a field of the value schema/],
+    [
+      'misspelled field in filter',
+      "filter: (e) => e.page !== ''",
+      "filter: (e) => e.pag !== ''",
+      'e.pag',
+      /filter reads "pag", which its records do not have \(did you mean "page"\?\)/,
+    ],
+    [
+      'eventTime of a missing field',
+      "eventTime: 'ts'",
+      "eventTime: 'tss'",
+      "'tss'",
+      /eventTime "tss" is not a field of the value schema \(did you mean "ts"\?\)/,
+    ],
+    [
+      'node type not declared in graph',
+      "g.node('page', e.page, {})",
+      "g.node('pages', e.page, {})",
+      "'pages'",
+      /toGraph emits node type "pages", which graph does not declare \(did you mean "page"\?\)/,
+    ],
+    [
+      'projection of a missing field',
+      "filter: (e) => e.page !== '',",
+      "filter: (e) => e.page !== '',\n  project: ['user', 'page', 'referrer'],",
+      "'referrer'",
+      /project keeps "referrer", which is not a field of the value schema/,
+    ],
   ])('%s: exit 2 and a file:line:col line naming it', (name, from, to, needle, message) => {
     const path = jobModule(dir, name.replace(/\W+/g, '-'), from, to)
     const text = CLEAN.replace(from, to)
@@ -110,7 +138,9 @@ describe('rdg-job check', () => {
     const at = positionOf(text, needle).split(':')
     const column = needle.startsWith('e.') ? Number(at[1]) + 2 : Number(at[1])
     // the semantic problem at the offending spot; the type error (tsc's wording) too
-    expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^.*${name.replace(/\W+/g, '-')}\\.ts:${at[0]}:${column} ${message.source}`)))
+    expect(r.out).toContainEqual(
+      expect.stringMatching(new RegExp(`^.*${name.replace(/\W+/g, '-')}\\.ts:${at[0]}:${column} ${message.source}`)),
+    )
     expect(r.out.some((l) => / \(TS\d+\)$/.test(l))).toBe(true)
     expect(r.err).toEqual([expect.stringMatching(/^rdg-job: \d+ problems? in .*\.ts$/)])
     expect(r.code).toBe(2)
@@ -166,7 +196,9 @@ describe('rdg-job run validates the job first', () => {
     const store = join(dir, 'graph')
     const data = join(dir, 'jobs')
     const r = cli('run', path, '--source', `file:${input}`, '--data-dir', data, '--store', store)
-    expect(r.err).toEqual([expect.stringMatching(/^rdg-job: job module .*undeclared\.ts: toGraph emits node type "pages", which graph does not declare/)])
+    expect(r.err).toEqual([
+      expect.stringMatching(/^rdg-job: job module .*undeclared\.ts: toGraph emits node type "pages", which graph does not declare/),
+    ])
     expect(r.out).toEqual([])
     expect(r.code).toBe(2)
     // nothing started: no store opened, no data directory (checkpoints, dead letters)

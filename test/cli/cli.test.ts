@@ -29,14 +29,32 @@ describe('rdg-job', () => {
 
   it.each([
     [['run', 'nope'], /^rdg-job: no job for topic "nope"; known topics: playback-events/],
-    [['run', 'playback-events'], /^rdg-job: no source given; pass --source generator, --source file:<path.jsonl>, or --brokers <host:port> for Kafka/],
+    [
+      ['run', 'playback-events'],
+      /^rdg-job: no source given; pass --source generator, --source file:<path.jsonl>, or --brokers <host:port> for Kafka/,
+    ],
     [['run', 'playback-events', '--source', 'ftp://x'], /^rdg-job: unknown source "ftp:\/\/x"/],
     [['run', 'playback-events', '--source', 'generator', '--count', '-5'], /^rdg-job: --count must be a positive number/],
     [['run', 'playback-events', '--brokers', 'localhost'], /^rdg-job: --brokers "localhost" is not host:port/],
     [['run', 'playback-events', '--brokers', '127.0.0.1:9', '--source', 'generator'], /^rdg-job: --source and --brokers both given/],
-    [['run', 'playback-events', '--source', 'file:/no/such/file.jsonl', '--data-dir', mkdtempSync(join(tmpdir(), 'rdg-cli-')), '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: input file \/no\/such\/file.jsonl does not exist/],
+    [
+      [
+        'run',
+        'playback-events',
+        '--source',
+        'file:/no/such/file.jsonl',
+        '--data-dir',
+        mkdtempSync(join(tmpdir(), 'rdg-cli-')),
+        '--store',
+        mkdtempSync(join(tmpdir(), 'rdg-cli-')),
+      ],
+      /^rdg-job: input file \/no\/such\/file.jsonl does not exist/,
+    ],
     [['frobnicate'], /^rdg-job: unknown command "frobnicate"; see rdg-job --help for the commands$/],
-    [['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))], /^rdg-job: unknown edge type "no_such_edge"/],
+    [
+      ['query', 'neighbors', 'account', 'a1', 'no_such_edge', '--store', mkdtempSync(join(tmpdir(), 'rdg-cli-'))],
+      /^rdg-job: unknown edge type "no_such_edge"/,
+    ],
     [['query', 'node', 'account', 'a1', '--store', '/no/such/graph'], /^rdg-job: no graph store at \/no\/such\/graph; check --store/],
   ])('%j: one clear line, exit code 2', (args, message) => {
     const r = cli(...args)
@@ -85,7 +103,11 @@ export default defineJob({
     const config = join(dir, 'rdg.json')
     writeFileSync(config, JSON.stringify({ source: 'ftp://from-config' }))
     expect(cli('run', 'playback-events', '--config', config).err[0]).toMatch(/unknown source "ftp:\/\/from-config"/)
-    const r = spawnSync(process.execPath, [bin, 'run', 'playback-events', '--config', config], { cwd: root, encoding: 'utf8', env: { ...process.env, RDG_SOURCE: 'ftp://from-env' } })
+    const r = spawnSync(process.execPath, [bin, 'run', 'playback-events', '--config', config], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, RDG_SOURCE: 'ftp://from-env' },
+    })
     expect(r.stderr).toMatch(/unknown source "ftp:\/\/from-env"/)
     expect(cli('run', 'playback-events', '--config', config, '--source', 'ftp://from-flag').err[0]).toMatch(/ftp:\/\/from-flag/)
   })
@@ -96,7 +118,21 @@ describe('rdg-job run, long-running', () => {
     const { spawn } = await import('node:child_process')
     const { createInterface } = await import('node:readline')
     const dir = mkdtempSync(join(tmpdir(), 'rdg-cli-'))
-    const args = [bin, 'run', 'login-events', '--source', 'generator', '--rate', '2000', '--checkpoint-interval', '300', '--data-dir', join(dir, 'jobs'), '--store', join(dir, 'graph')]
+    const args = [
+      bin,
+      'run',
+      'login-events',
+      '--source',
+      'generator',
+      '--rate',
+      '2000',
+      '--checkpoint-interval',
+      '300',
+      '--data-dir',
+      join(dir, 'jobs'),
+      '--store',
+      join(dir, 'graph'),
+    ]
     const first = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     first.stdout.on('data', (d) => (out += String(d)))

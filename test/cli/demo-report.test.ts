@@ -3,7 +3,19 @@ import { demoCounts, formatRunTable } from '../../cli/demo-report.ts'
 import type { GraphJobMetrics } from '../../graph/run-job.ts'
 
 const metrics = (recordsIn: number, before: number, after: number, deadLetters: number): GraphJobMetrics => ({
-  recordsIn, deadLetters, lateRecords: 0, filtered: 1, primitivesBeforeDedup: before, primitivesAfterDedup: after, checkpoints: 2, lastCheckpointId: 2, restoredFrom: null, watermark: 0, operators: {}, counters: {}, deadLettersByReason: {},
+  recordsIn,
+  deadLetters,
+  lateRecords: 0,
+  filtered: 1,
+  primitivesBeforeDedup: before,
+  primitivesAfterDedup: after,
+  checkpoints: 2,
+  lastCheckpointId: 2,
+  restoredFrom: null,
+  watermark: 0,
+  operators: {},
+  counters: {},
+  deadLettersByReason: {},
 })
 
 describe('demo report', () => {

@@ -9,10 +9,24 @@ import login from '../../jobs/login-events.ts'
 
 describe('source flags', () => {
   it('picks the generator, a file or Kafka', () => {
-    expect(sourceFromFlags({ source: 'generator', count: 10, rate: 5, seed: 2 })).toEqual({ kind: 'generator', count: 10, rate: 5, seed: 2 })
+    expect(sourceFromFlags({ source: 'generator', count: 10, rate: 5, seed: 2 })).toEqual({
+      kind: 'generator',
+      count: 10,
+      rate: 5,
+      seed: 2,
+    })
     expect(sourceFromFlags({ source: 'file:in.jsonl' })).toEqual({ kind: 'file', path: 'in.jsonl' })
-    expect(sourceFromFlags({ brokers: '127.0.0.1:9092', group: 'g', start: 'latest', 'schema-dir': 's' })).toEqual({ kind: 'kafka', brokers: '127.0.0.1:9092', groupId: 'g', start: 'latest', schemaDir: 's' })
-    expect(sourceFromFlags({ brokers: 'k:1', registry: 'http://r', start: '2026-01-01T00:00:00Z' })).toMatchObject({ registryUrl: 'http://r', start: { timestamp: Date.UTC(2026, 0, 1) } })
+    expect(sourceFromFlags({ brokers: '127.0.0.1:9092', group: 'g', start: 'latest', 'schema-dir': 's' })).toEqual({
+      kind: 'kafka',
+      brokers: '127.0.0.1:9092',
+      groupId: 'g',
+      start: 'latest',
+      schemaDir: 's',
+    })
+    expect(sourceFromFlags({ brokers: 'k:1', registry: 'http://r', start: '2026-01-01T00:00:00Z' })).toMatchObject({
+      registryUrl: 'http://r',
+      start: { timestamp: Date.UTC(2026, 0, 1) },
+    })
   })
 
   it.each([
@@ -48,7 +62,9 @@ describe('buildJobIo', () => {
   const dir = () => mkdtempSync(join(tmpdir(), 'rdg-job-io-'))
 
   it('a missing input file fails before anything starts', async () => {
-    await expect(buildJobIo(login, { kind: 'file', path: '/no/such/file.jsonl' }, dir())).rejects.toThrow(/^input file \/no\/such\/file.jsonl does not exist/)
+    await expect(buildJobIo(login, { kind: 'file', path: '/no/such/file.jsonl' }, dir())).rejects.toThrow(
+      /^input file \/no\/such\/file.jsonl does not exist/,
+    )
   })
 
   it('the generator gives Avro the job decodes, with the catalogue found from the project root', async () => {
@@ -65,6 +81,8 @@ describe('buildJobIo', () => {
   })
 
   it('a user topic has no generated events', async () => {
-    await expect(buildJobIo({ ...login, topic: 'clicks' }, { kind: 'generator' }, dir())).rejects.toThrow(/the generator has no events for topic "clicks"/)
+    await expect(buildJobIo({ ...login, topic: 'clicks' }, { kind: 'generator' }, dir())).rejects.toThrow(
+      /the generator has no events for topic "clicks"/,
+    )
   })
 })

@@ -15,7 +15,9 @@ import { mergeGraphSchemas } from '../../graph/schema.ts'
 import { builtInJobs } from '../../jobs/registry.ts'
 import { KvGraphSink } from '../../store/graph-sink.ts'
 
-const gamesWithTitles = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'catalog', 'games.json'), 'utf8')) as Array<{ gameId: string; titleId: string | null }>)
+const gamesWithTitles = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'catalog', 'games.json'), 'utf8')) as Array<{ gameId: string; titleId: string | null }>
+)
   .filter((g) => g.titleId)
   .map((g) => g.gameId)
 
@@ -28,7 +30,13 @@ describe('a member journey read back from the graph', () => {
       const dir = join(dataDir, job.topic)
       const io = await buildJobIo(job, { kind: 'generator', count: counts[job.topic]!, seed: 7, accounts: 30 }, dir)
       const sink = new KvGraphSink({ id: 'graph', store, schema: job.graph, onReject: (l) => io.deadLetterSink.write(l, 0) })
-      const result = await runJob(job, { ...io, graphSinks: [sink], dataDir: dir, sideInputDir: sideInputDirFor(job), state: { backend: 'heap' } }).done
+      const result = await runJob(job, {
+        ...io,
+        graphSinks: [sink],
+        dataDir: dir,
+        sideInputDir: sideInputDirFor(job),
+        state: { backend: 'heap' },
+      }).done
       expect(result.reason).toBe('end-of-input')
       expect(sink.rejected).toBe(0)
     }
@@ -46,7 +54,9 @@ describe('a member journey read back from the graph', () => {
     expect(j.game.sessionSec).toBeGreaterThan(0)
     const text = formatJourney(j)
     expect(text[0]).toBe(`account ${j.account}, profile ${j.profile}`)
-    expect(text.at(-1)).toMatch(new RegExp(`then played +${j.game.name!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(based on it\\) on the tablet dev-`))
+    expect(text.at(-1)).toMatch(
+      new RegExp(`then played +${j.game.name!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(based on it\\) on the tablet dev-`),
+    )
     await store.close()
   })
 

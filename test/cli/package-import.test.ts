@@ -42,7 +42,12 @@ export default defineJob({
 })
 `
 
-const events = ['{"user":"u1","page":"/a","ts":1000,"ua":"x"}', '{"user":"u2","page":"/a","ts":2000,"ua":"x"}', '{"user":"u1","page":"/health","ts":2500,"ua":"x"}', '{"user":"u1","page":"/a","ts":3000,"ua":"x"}']
+const events = [
+  '{"user":"u1","page":"/a","ts":1000,"ua":"x"}',
+  '{"user":"u2","page":"/a","ts":2000,"ua":"x"}',
+  '{"user":"u1","page":"/health","ts":2500,"ua":"x"}',
+  '{"user":"u1","page":"/a","ts":3000,"ua":"x"}',
+]
 
 function authorDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rdg-author-'))
@@ -59,7 +64,17 @@ function cli(cwd: string, ...args: string[]) {
 describe("a job module importing 'rdg' from outside the repository", () => {
   it('runs through the real CLI, with rdg resolved to the CLI’s own package', () => {
     const dir = authorDir()
-    const r = cli(dir, 'run', join(dir, 'clicks.ts'), '--source', `file:${join(dir, 'events.jsonl')}`, '--store', 'memory', '--data-dir', join(dir, 'jobs'))
+    const r = cli(
+      dir,
+      'run',
+      join(dir, 'clicks.ts'),
+      '--source',
+      `file:${join(dir, 'events.jsonl')}`,
+      '--store',
+      'memory',
+      '--data-dir',
+      join(dir, 'jobs'),
+    )
     expect(r.err).toEqual([])
     expect(r.code).toBe(0)
     expect(r.out).toContain(`rdg is ${pathToFileURL(join(root, 'index.ts')).href}\n`)
@@ -76,7 +91,11 @@ describe("a job module importing 'rdg' from outside the repository", () => {
     const dir = authorDir()
     writeFileSync(join(dir, 'bad.ts'), "import { x } from 'rdg/engine'\nexport default x\n")
     const r = cli(dir, 'describe', join(dir, 'bad.ts'))
-    expect(r.err).toEqual([expect.stringMatching(/failed to load: "rdg\/engine" is not exported by rdg \(it exports rdg, rdg\/connectors, rdg\/store, rdg\/testing/)])
+    expect(r.err).toEqual([
+      expect.stringMatching(
+        /failed to load: "rdg\/engine" is not exported by rdg \(it exports rdg, rdg\/connectors, rdg\/store, rdg\/testing/,
+      ),
+    ])
     expect(r.code).toBe(2)
   })
 
@@ -116,7 +135,10 @@ export default defineJob({
       include: ['*.ts'],
     }
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2))
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], {
+      cwd: dir,
+      encoding: 'utf8',
+    })
     expect(r.stdout + r.stderr).toBe('')
     expect(r.status).toBe(0)
   }, 120_000)

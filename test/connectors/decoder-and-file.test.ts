@@ -7,10 +7,25 @@ import { JsonLinesFileSource } from '../../connectors/file/jsonl-source.ts'
 import { ManualClock } from '../../base/clock.ts'
 import login from '../../jobs/login-events.ts'
 
-const ctx = (positions: Record<string, string> | null = null) => ({ jobName: 't', clock: new ManualClock(), restoredPositions: positions, checkpointNow: async () => {} })
+const ctx = (positions: Record<string, string> | null = null) => ({
+  jobName: 't',
+  clock: new ManualClock(),
+  restoredPositions: positions,
+  checkpointNow: async () => {},
+})
 
 describe('decoders', () => {
-  const ok = { eventId: 'e', accountId: 'a', deviceId: 'd', deviceType: 'tv', ip: '1.2.3.4', country: 'NL', success: true, ts: 5, userAgent: 'x' }
+  const ok = {
+    eventId: 'e',
+    accountId: 'a',
+    deviceId: 'd',
+    deviceType: 'tv',
+    ip: '1.2.3.4',
+    country: 'NL',
+    success: true,
+    ts: 5,
+    userAgent: 'x',
+  }
   it('checks JSON against the Avro schema and names the bad field', () => {
     const decode = createDecoder(login.value, 'json')
     expect(decode(JSON.stringify(ok))).toEqual(ok)

@@ -33,7 +33,8 @@ const viewJob = defineJob({
   dedup: { windowMs: 1_000 },
 })
 
-const views = (n: number): View[] => Array.from({ length: n }, (_, i) => ({ account: `a${i % 11}`, title: `t${i % 5}`, ts: NOW - 3_600_000 + i * 100 }))
+const views = (n: number): View[] =>
+  Array.from({ length: n }, (_, i) => ({ account: `a${i % 11}`, title: `t${i % 5}`, ts: NOW - 3_600_000 + i * 100 }))
 
 async function run(input: unknown[], deadLetterPolicy?: DeadLetterPolicyOptions) {
   const sink = new CollectingSink<GraphPrimitive>('graph')
@@ -67,7 +68,11 @@ describe('bad records', () => {
     const clean = await run(good)
     const cleanResult = await clean.done
 
-    const bad = [{ account: 'x', title: 'y', ts: Date.UTC(3000, 0, 1) }, { account: 'z', title: 'y', ts: 0 }, { account: 'w', title: 'y', ts: -1 }]
+    const bad = [
+      { account: 'x', title: 'y', ts: Date.UTC(3000, 0, 1) },
+      { account: 'z', title: 'y', ts: 0 },
+      { account: 'w', title: 'y', ts: -1 },
+    ]
     const mixed = [...good.slice(0, 300), bad[0], ...good.slice(300, 310), bad[1], bad[2], ...good.slice(310)]
     const dirty = await run(mixed)
     const result = await dirty.done
@@ -90,12 +95,16 @@ describe('bad records', () => {
   it('a run whose records are all dead letters stops with one line saying why, instead of exiting as if it worked', async () => {
     const wrongJob = Array.from({ length: 50 }, (_, i) => ({ user: `u${i}`, page: '/', ts: NOW - i }))
     const { done } = await run(wrongJob)
-    await expect(done).rejects.toThrow(/^100 % of the first 50 records were dead letters \(50 × "to-graph failed", e\.g\. to-graph failed: node account id must be a non-empty string, got undefined\); is this input meant for this job\?/)
+    await expect(done).rejects.toThrow(
+      /^100 % of the first 50 records were dead letters \(50 × "to-graph failed", e\.g\. to-graph failed: node account id must be a non-empty string, got undefined\); is this input meant for this job\?/,
+    )
   })
 
   it('a toGraph that throws on every record stops the run after the first records; a few failures do not', async () => {
     const exploding = views(2_000).map((v) => ({ ...v, title: 'explode' }))
-    await expect((await run(exploding)).done).rejects.toThrow(/^100 % of the first 1000 records were dead letters \(1000 × "to-graph failed"/)
+    await expect((await run(exploding)).done).rejects.toThrow(
+      /^100 % of the first 1000 records were dead letters \(1000 × "to-graph failed"/,
+    )
     const someBad = views(2_000).map((v, i) => (i % 10 === 0 ? { ...v, title: 'explode' } : v))
     const result = await (await run(someBad)).done
     expect(result.metrics.deadLettersByReason).toEqual({ 'to-graph failed': 200 })
@@ -106,6 +115,8 @@ describe('bad records', () => {
     const result = await (await run(exploding, { checkAfterRecords: 0 })).done
     expect(result.metrics.deadLetters).toBe(200)
     const oneBad = [...views(100), { account: 'x', title: 'y', ts: 0 }, ...views(100)]
-    await expect((await run(oneBad, { mode: 'fail' })).done).rejects.toThrow(/^stopped at the first dead letter \(on dead letter: fail\): event time out of bounds: 0 is at or before the epoch \(views partition 0 offset 100\)/)
+    await expect((await run(oneBad, { mode: 'fail' })).done).rejects.toThrow(
+      /^stopped at the first dead letter \(on dead letter: fail\): event time out of bounds: 0 is at or before the epoch \(views partition 0 offset 100\)/,
+    )
   })
 })

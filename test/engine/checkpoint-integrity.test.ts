@@ -22,7 +22,10 @@ const viewJob = defineJob({
   value: json<View>(),
   eventTime: 'ts',
   watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000 },
-  graph: { nodes: { account: { properties: {} }, title: { properties: {} } }, edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: {} } } },
+  graph: {
+    nodes: { account: { properties: {} }, title: { properties: {} } },
+    edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: {} } },
+  },
   toGraph: (e, g) => {
     g.node('account', e.account, {})
     g.edge('watched', { type: 'account', id: e.account }, { type: 'title', id: e.title }, {})
@@ -41,7 +44,13 @@ function contents(sink: CollectingSink<GraphPrimitive>): Record<string, GraphPri
   return out
 }
 
-function start(elements: TestElement<unknown>[], dir: string, backend: 'heap' | 'rocksdb', sink: CollectingSink<GraphPrimitive>, job = viewJob) {
+function start(
+  elements: TestElement<unknown>[],
+  dir: string,
+  backend: 'heap' | 'rocksdb',
+  sink: CollectingSink<GraphPrimitive>,
+  job = viewJob,
+) {
   const clock = new ManualClock(0)
   return runJob(job, {
     source: new TestSource('views', elements, { onPoll: () => clock.advance(3) }),
@@ -68,7 +77,9 @@ async function crashedRun(backend: 'heap' | 'rocksdb', input: TestElement<unknow
   const latest = complete[complete.length - 1]!
   const previous = new Set(complete[complete.length - 2]!.state.files)
   /** The largest file only the latest checkpoint references (an incremental chain shares the older ones). */
-  const ownFile = [...latest.state.files].filter((f) => !previous.has(f)).sort((a, b) => statSync(join(storage.root, b)).size - statSync(join(storage.root, a)).size)[0]!
+  const ownFile = [...latest.state.files]
+    .filter((f) => !previous.has(f))
+    .sort((a, b) => statSync(join(storage.root, b)).size - statSync(join(storage.root, a)).size)[0]!
   return { dir, sink, storage, latest, ownFile }
 }
 
@@ -100,7 +111,13 @@ describe('checkpoint integrity', () => {
         const straight = new CollectingSink<GraphPrimitive>('graph')
         await start(input, mkdtempSync(join(tmpdir(), 'rdg-chk-straight-')), backend, straight)
 
-        const { dir, sink, storage, latest, ownFile: victim } = await crashedRun(backend, [...input.slice(0, 80), ABORT, ...input.slice(80)])
+        const {
+          dir,
+          sink,
+          storage,
+          latest,
+          ownFile: victim,
+        } = await crashedRun(backend, [...input.slice(0, 80), ABORT, ...input.slice(80)])
         damage(join(storage.root, victim))
 
         const result = await start(input, dir, backend, sink)
@@ -127,13 +144,17 @@ describe('checkpoint integrity', () => {
     const base = [...shared][0]!
     expect(latest.state.files).toContain(base)
     damages.truncated(join(storage.root, base))
-    await expect(start(views(120), dir, 'rocksdb', sink)).rejects.toThrow(new RegExp(`no intact checkpoint in .*: .*${base.replaceAll('.', '\\.')} has \\d+ bytes`))
+    await expect(start(views(120), dir, 'rocksdb', sink)).rejects.toThrow(
+      new RegExp(`no intact checkpoint in .*: .*${base.replaceAll('.', '\\.')} has \\d+ bytes`),
+    )
   })
 
   it('when every checkpoint is damaged the run stops with one line naming a file, instead of starting afresh', async () => {
     const { dir, sink, storage } = await crashedRun('heap', [...views(120).slice(0, 80), ABORT, ...views(120).slice(80)])
     for (const meta of await storage.complete()) writeFileSync(storage.metadataPath(meta.id), '{ not json')
-    await expect(start(views(120), dir, 'heap', sink)).rejects.toThrow(/no intact checkpoint in .*checkpoints: .*_metadata\.json is not valid JSON/)
+    await expect(start(views(120), dir, 'heap', sink)).rejects.toThrow(
+      /no intact checkpoint in .*checkpoints: .*_metadata\.json is not valid JSON/,
+    )
   })
 
   it('--restore-from a damaged checkpoint is refused with the file named', async () => {
@@ -157,6 +178,8 @@ describe('checkpoint integrity', () => {
     const { dir, storage, latest } = await crashedRun('heap', [...views(120).slice(0, 80), ABORT, ...views(120).slice(80)])
     const meta = JSON.parse(readFileSync(storage.metadataPath(latest.id), 'utf8')) as Record<string, unknown>
     writeFileSync(storage.metadataPath(latest.id), JSON.stringify({ ...meta, job: 'clicks' }))
-    await expect(start(views(10), dir, 'heap', new CollectingSink<GraphPrimitive>('graph'))).rejects.toThrow(/belongs to job "clicks", not "views"/)
+    await expect(start(views(10), dir, 'heap', new CollectingSink<GraphPrimitive>('graph'))).rejects.toThrow(
+      /belongs to job "clicks", not "views"/,
+    )
   })
 })

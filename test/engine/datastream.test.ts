@@ -42,7 +42,11 @@ describe('DataStream API', () => {
     const long = new CollectingSink<string>('long-words')
     const dlq = new CollectingSink<DeadLetter>('dlq')
     const counted = env
-      .fromSource(new TestSource('lines', ['a b a', 'b extraordinary a']), { id: 'lines', decode: (raw) => String(raw), eventTime: () => 1 })
+      .fromSource(new TestSource('lines', ['a b a', 'b extraordinary a']), {
+        id: 'lines',
+        decode: (raw) => String(raw),
+        eventTime: () => 1,
+      })
       .flatMap((line: string, out: Collector<string>) => line.split(' ').forEach((w) => out.collect(w)), 'split')
       .map((w) => w.toLowerCase(), 'lower')
       .keyBy((w) => w)
@@ -60,9 +64,20 @@ describe('DataStream API', () => {
       '        copies:sink',
       '        long:sink[too-long]',
     ])
-    const result = await runGraph(graph, { dataDir: mkdtempSync(join(tmpdir(), 'rdg-ds-')), deadLetterSink: dlq, state: { backend: 'heap' }, clock: new ManualClock() }).done
+    const result = await runGraph(graph, {
+      dataDir: mkdtempSync(join(tmpdir(), 'rdg-ds-')),
+      deadLetterSink: dlq,
+      state: { backend: 'heap' },
+      clock: new ManualClock(),
+    }).done
     expect(result.reason).toBe('end-of-input')
-    expect(counts.values()).toEqual([['a', 1], ['b', 1], ['a', 2], ['b', 2], ['a', 3]])
+    expect(counts.values()).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['a', 2],
+      ['b', 2],
+      ['a', 3],
+    ])
     expect(copies.values()).toEqual(counts.values())
     expect(long.values()).toEqual(['extraordinary'])
     expect(dlq.values()).toEqual([])
@@ -102,7 +117,15 @@ describe('DataStream API', () => {
     const run = async (decode: Decoder<Ev>): Promise<unknown[]> => {
       const sink = new CollectingSink<GraphPrimitive>('graph')
       const source = new TestSource('in', [{ a: 'x', noise: 'n', ts: 5 }])
-      await runJob(job, { source, decode, graphSinks: [sink], deadLetterSink: new CollectingSink<DeadLetter>('dlq'), dataDir: mkdtempSync(join(tmpdir(), 'rdg-pick-')), state: { backend: 'heap' }, clock: new ManualClock(0) }).done
+      await runJob(job, {
+        source,
+        decode,
+        graphSinks: [sink],
+        deadLetterSink: new CollectingSink<DeadLetter>('dlq'),
+        dataDir: mkdtempSync(join(tmpdir(), 'rdg-pick-')),
+        state: { backend: 'heap' },
+        clock: new ManualClock(0),
+      }).done
       return sink.values().map((p) => p.properties)
     }
     // a decoder that yields whole events: the project step picks the fields

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest'
 import type { DeadLetter } from '../../engine/connector.ts'
 import { DeadLetterPolicy, reasonKind } from '../../engine/dead-letter-policy.ts'
 
-const letter = (reason: string, offset = '0'): DeadLetter => ({ reason, operator: 'source', source: { id: 'file', partition: 0, offset }, value: null, eventTime: null })
+const letter = (reason: string, offset = '0'): DeadLetter => ({
+  reason,
+  operator: 'source',
+  source: { id: 'file', partition: 0, offset },
+  value: null,
+  eventTime: null,
+})
 
 describe('dead-letter policy', () => {
   it('counts dead letters by the kind of their reason', () => {
@@ -29,7 +35,9 @@ describe('dead-letter policy', () => {
     const policy = new DeadLetterPolicy({ checkAfterRecords: 10 })
     for (let i = 0; i < 10; i++) policy.count(letter(i < 8 ? 'to-graph failed: no such title' : 'cannot decode: x', String(i)))
     const stop = policy.verdict(10, false)
-    expect(stop?.message).toMatch(/^100 % of the first 10 records were dead letters \(8 × "to-graph failed", e\.g\. to-graph failed: no such title \(file partition 0 offset 0\)\); is this input meant for this job\?/)
+    expect(stop?.message).toMatch(
+      /^100 % of the first 10 records were dead letters \(8 × "to-graph failed", e\.g\. to-graph failed: no such title \(file partition 0 offset 0\)\); is this input meant for this job\?/,
+    )
   })
 
   it('looks at a shorter input when it ends', () => {
@@ -49,7 +57,9 @@ describe('dead-letter policy', () => {
     const policy = new DeadLetterPolicy({ mode: 'fail' })
     expect(policy.verdict(10, false)).toBeNull()
     policy.count(letter('cannot decode: truncated', '42'))
-    expect(policy.verdict(11, false)?.message).toMatch(/^stopped at the first dead letter \(on dead letter: fail\): cannot decode: truncated \(file partition 0 offset 42\)/)
+    expect(policy.verdict(11, false)?.message).toMatch(
+      /^stopped at the first dead letter \(on dead letter: fail\): cannot decode: truncated \(file partition 0 offset 42\)/,
+    )
   })
 
   it('rejects nonsense options', () => {

@@ -25,7 +25,10 @@ const viewJob = defineJob({
   watermark: { maxOutOfOrdernessMs: 100, idleTimeoutMs: 60_000 },
   filter: (e) => e.account !== 'bot',
   project: (e) => ({ account: e.account, title: e.title, ts: e.ts, position: e.position }),
-  graph: { nodes: { account: { properties: {} }, title: { properties: {} } }, edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: { position: 'number' } } } },
+  graph: {
+    nodes: { account: { properties: {} }, title: { properties: {} } },
+    edges: { watched: { from: 'account', to: 'title', direction: 'out', properties: { position: 'number' } } },
+  },
   toGraph: (e, g) => {
     if (e.title === 'explode') throw new Error('no such title')
     g.node('account', e.account, {})
@@ -50,11 +53,21 @@ function finalContents(sink: CollectingSink<GraphPrimitive>): Record<string, Gra
 
 function views(n: number): View[] {
   const out: View[] = []
-  for (let i = 0; i < n; i++) out.push({ account: `a${i % 7}`, title: `t${i % 3}`, ts: 1_000 + i * 50 - (i % 4) * 30, position: i, noise: 'x' })
+  for (let i = 0; i < n; i++)
+    out.push({ account: `a${i % 7}`, title: `t${i % 3}`, ts: 1_000 + i * 50 - (i % 4) * 30, position: i, noise: 'x' })
   return out
 }
 
-async function run(elements: TestElement<unknown>[], options: { dir?: string; backend?: 'heap' | 'rocksdb'; sink?: CollectingSink<GraphPrimitive>; dlq?: CollectingSink<DeadLetter>; batchSize?: number } = {}) {
+async function run(
+  elements: TestElement<unknown>[],
+  options: {
+    dir?: string
+    backend?: 'heap' | 'rocksdb'
+    sink?: CollectingSink<GraphPrimitive>
+    dlq?: CollectingSink<DeadLetter>
+    batchSize?: number
+  } = {},
+) {
   const sink = options.sink ?? new CollectingSink<GraphPrimitive>('graph')
   const dlq = options.dlq ?? new CollectingSink<DeadLetter>('dlq')
   const dir = options.dir ?? dataDir()
@@ -85,9 +98,21 @@ describe('executor', () => {
     expect(result.metrics.primitivesAfterDedup).toBeLessThan(120)
     const contents = finalContents(sink)
     expect(Object.keys(contents).sort()).toEqual(
-      ['n|account|a0', 'n|account|a1', 'n|account|a2', 'n|account|a3', 'n|account|a4', 'n|account|a5', 'n|account|a6', 'n|title|t0', 'n|title|t1', 'n|title|t2'].concat(
-        Array.from({ length: 21 }, (_, i) => `e|watched|account|a${i % 7}|title|t${i % 3}`),
-      ).filter((v, i, a) => a.indexOf(v) === i).sort(),
+      [
+        'n|account|a0',
+        'n|account|a1',
+        'n|account|a2',
+        'n|account|a3',
+        'n|account|a4',
+        'n|account|a5',
+        'n|account|a6',
+        'n|title|t0',
+        'n|title|t1',
+        'n|title|t2',
+      ]
+        .concat(Array.from({ length: 21 }, (_, i) => `e|watched|account|a${i % 7}|title|t${i % 3}`))
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .sort(),
     )
     expect(sink.flushes).toBeGreaterThan(0)
   })

@@ -71,6 +71,8 @@ describe('stopping a run that is stuck', () => {
     expect(outcome).toBeNull() // still within the timeout
     clock.advance(1)
     await done
-    expect(String(outcome)).toMatch(/did not stop within 20 s: still taking a checkpoint \(end of input\): flushing sinks and writing state; ended without a final checkpoint/)
+    expect(String(outcome)).toMatch(
+      /did not stop within 20 s: still taking a checkpoint \(end of input\): flushing sinks and writing state; ended without a final checkpoint/,
+    )
   })
 })

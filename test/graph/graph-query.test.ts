@@ -35,7 +35,14 @@ class CountingStore extends InMemoryKvStore {
 async function graph(): Promise<{ g: GraphQuery; store: CountingStore; clock: ManualClock }> {
   const clock = new ManualClock(NOW)
   const store = new CountingStore({ clock })
-  const sink = new KvGraphSink({ store, schema: playbackGraph, clock, onReject: (l) => { throw new Error(l.reason) } })
+  const sink = new KvGraphSink({
+    store,
+    schema: playbackGraph,
+    clock,
+    onReject: (l) => {
+      throw new Error(l.reason)
+    },
+  })
   const items: GraphPrimitive[] = [
     { kind: 'node', type: 'title', id: 't1', properties: { name: 'Dark', genre: 'sci-fi' }, eventTime: 1 },
     { kind: 'node', type: 'title', id: 't2', properties: { name: 'Narcos', genre: 'crime' }, eventTime: 1 },
@@ -79,7 +86,10 @@ describe('graph queries', () => {
     expect(ids((await g.neighbors(profile('p1'), 'started_watching', { order: 'any' })).neighbors)).toEqual(['t1', 't2', 't3'])
     expect(ids((await g.neighbors(profile('p1'), 'started_watching', { limit: 2 })).neighbors)).toEqual(['t2', 't3'])
     expect(ids((await g.neighbors(profile('p1'), 'started_watching', { lookbackMs: 7 * DAY })).neighbors)).toEqual(['t2', 't3'])
-    expect(ids((await g.neighbors(profile('p1'), 'started_watching', { lookbackMs: 7 * DAY, order: 'any' })).neighbors)).toEqual(['t2', 't3'])
+    expect(ids((await g.neighbors(profile('p1'), 'started_watching', { lookbackMs: 7 * DAY, order: 'any' })).neighbors)).toEqual([
+      't2',
+      't3',
+    ])
     expect(ids((await g.neighbors(title('t1'), 'started_watching', { direction: 'in' })).neighbors)).toEqual(['p2', 'p3', 'p1'])
     const selected = await g.neighbors(profile('p1'), 'started_watching', { limit: 1, select: ['positionSec'] })
     expect(selected.neighbors).toEqual([{ node: title('t2'), properties: { positionSec: 60 }, eventTime: NOW - DAY }])
@@ -87,9 +97,17 @@ describe('graph queries', () => {
 
   it('filters neighbours by id prefix or range', async () => {
     const { g } = await graph()
-    expect(ids((await g.neighbors(profile('heavy'), 'started_watching', { order: 'any', keyFilter: { prefix: 'x2' } })).neighbors)).toEqual(['x20', 'x21', 'x22', 'x23', 'x24', 'x25', 'x26', 'x27', 'x28', 'x29'])
-    expect(ids((await g.neighbors(profile('heavy'), 'started_watching', { order: 'any', keyFilter: { from: 'x05', to: 'x08' } })).neighbors)).toEqual(['x05', 'x06', 'x07'])
-    expect(ids((await g.neighbors(profile('heavy'), 'started_watching', { keyFilter: { from: 'x27' } })).neighbors)).toEqual(['x27', 'x28', 'x29'])
+    expect(ids((await g.neighbors(profile('heavy'), 'started_watching', { order: 'any', keyFilter: { prefix: 'x2' } })).neighbors)).toEqual(
+      ['x20', 'x21', 'x22', 'x23', 'x24', 'x25', 'x26', 'x27', 'x28', 'x29'],
+    )
+    expect(
+      ids((await g.neighbors(profile('heavy'), 'started_watching', { order: 'any', keyFilter: { from: 'x05', to: 'x08' } })).neighbors),
+    ).toEqual(['x05', 'x06', 'x07'])
+    expect(ids((await g.neighbors(profile('heavy'), 'started_watching', { keyFilter: { from: 'x27' } })).neighbors)).toEqual([
+      'x27',
+      'x28',
+      'x29',
+    ])
   })
 
   it('pages through neighbours in both orders without gaps or repeats', async () => {
@@ -105,17 +123,37 @@ describe('graph queries', () => {
     const lookback = await allPages(g, profile('heavy'), 'started_watching', { order: 'any', limit: 4, lookbackMs: 9_500 })
     expect(lookback.flat().map((n) => n.node.id)).toEqual(['x00', 'x01', 'x02', 'x03', 'x04', 'x05', 'x06', 'x07', 'x08', 'x09'])
     const page = await g.neighbors(profile('heavy'), 'started_watching', { limit: 3 })
-    await expect(g.neighbors(profile('heavy'), 'started_watching', { order: 'any', pageToken: page.next })).rejects.toThrow(/belongs to order latest/)
+    await expect(g.neighbors(profile('heavy'), 'started_watching', { order: 'any', pageToken: page.next })).rejects.toThrow(
+      /belongs to order latest/,
+    )
   })
 
   it('traverses breadth-first, one batch per hop: who else watched what I watched', async () => {
     const { g, store } = await graph()
-    const steps = await g.traverse(profile('p1'), [{ edge: 'started_watching', nodeProperties: ['name'] }, { edge: 'started_watching', direction: 'in' }], { excludeVisited: true })
+    const steps = await g.traverse(
+      profile('p1'),
+      [
+        { edge: 'started_watching', nodeProperties: ['name'] },
+        { edge: 'started_watching', direction: 'in' },
+      ],
+      { excludeVisited: true },
+    )
     expect(store.batches).toEqual([1, 3, 3]) // hop 1: p1; node properties of t1..t3; hop 2: t1, t2, t3 together
-    expect(steps[0]!.reached.map((r) => [r.node.id, r.nodeProperties])).toEqual([['t2', { name: 'Narcos' }], ['t3', null], ['t1', { name: 'Dark' }]])
+    expect(steps[0]!.reached.map((r) => [r.node.id, r.nodeProperties])).toEqual([
+      ['t2', { name: 'Narcos' }],
+      ['t3', null],
+      ['t1', { name: 'Dark' }],
+    ])
     expect(steps[1]!.reached.map((r) => `${r.from.id}←${r.node.id}`).sort()).toEqual(['t1←p2', 't1←p3', 't2←p4'])
     // per-hop limit and lookback
-    const recent = await g.traverse(profile('p1'), [{ edge: 'started_watching', lookbackMs: 7 * DAY }, { edge: 'started_watching', direction: 'in', limit: 2 }], { excludeVisited: true })
+    const recent = await g.traverse(
+      profile('p1'),
+      [
+        { edge: 'started_watching', lookbackMs: 7 * DAY },
+        { edge: 'started_watching', direction: 'in', limit: 2 },
+      ],
+      { excludeVisited: true },
+    )
     expect(recent[1]!.reached.map((r) => r.node.id)).toEqual(['p4'])
   })
 

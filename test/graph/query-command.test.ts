@@ -20,10 +20,24 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-const watch = (profile: string, title: string, t: number): GraphPrimitive => ({ kind: 'edge', type: 'started_watching', src: { type: 'profile', id: profile }, dst: { type: 'title', id: title }, properties: { lastWatchTime: t, positionSec: 10, deviceType: 'tv' }, eventTime: t })
+const watch = (profile: string, title: string, t: number): GraphPrimitive => ({
+  kind: 'edge',
+  type: 'started_watching',
+  src: { type: 'profile', id: profile },
+  dst: { type: 'title', id: title },
+  properties: { lastWatchTime: t, positionSec: 10, deviceType: 'tv' },
+  eventTime: t,
+})
 
 async function fill(store: KvDataStore, clock: ManualClock): Promise<void> {
-  const sink = new KvGraphSink({ store, schema: builtInSchema(), clock, onReject: (l) => { throw new Error(l.reason) } })
+  const sink = new KvGraphSink({
+    store,
+    schema: builtInSchema(),
+    clock,
+    onReject: (l) => {
+      throw new Error(l.reason)
+    },
+  })
   for (const p of [
     { kind: 'node', type: 'title', id: 't1', properties: { name: 'Dark', genre: 'sci-fi' }, eventTime: NOW - DAY } as GraphPrimitive,
     watch('p1', 't1', NOW - 9 * DAY),
@@ -47,13 +61,20 @@ describe('rdg-job query', () => {
     const deps = await memoryGraph()
     const [line] = await executeQuery({ kind: 'node', type: 'title', id: 't1' }, deps)
     expect(line).toMatch(/^title t1 {2}updated \S.* {2}\{"name":"Dark","genre":"sci-fi"\}$/)
-    expect(JSON.parse((await executeQuery({ kind: 'node', type: 'title', id: 't1', json: true, select: ['name'] }, deps))[0]!)).toEqual({ ref: { type: 'title', id: 't1' }, properties: { name: 'Dark' }, eventTime: NOW - DAY })
+    expect(JSON.parse((await executeQuery({ kind: 'node', type: 'title', id: 't1', json: true, select: ['name'] }, deps))[0]!)).toEqual({
+      ref: { type: 'title', id: 't1' },
+      properties: { name: 'Dark' },
+      eventTime: NOW - DAY,
+    })
     expect(await executeQuery({ kind: 'node', type: 'title', id: 'zz' }, deps)).toEqual(['no title zz'])
   })
 
   it('lists neighbours with limit, order, lookback, prefix and pages', async () => {
     const deps = await memoryGraph()
-    const json = async (extra: object) => JSON.parse((await executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', json: true, ...extra }, deps))[0]!) as { neighbors: Array<{ node: { id: string } }>; next: string | null }
+    const json = async (extra: object) =>
+      JSON.parse(
+        (await executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', json: true, ...extra }, deps))[0]!,
+      ) as { neighbors: Array<{ node: { id: string } }>; next: string | null }
     expect((await json({})).neighbors.map((n) => n.node.id)).toEqual(['t2', 't1'])
     expect((await json({ order: 'any' })).neighbors.map((n) => n.node.id)).toEqual(['t1', 't2'])
     expect((await json({ lookback: '7d' })).neighbors.map((n) => n.node.id)).toEqual(['t2'])
@@ -64,24 +85,42 @@ describe('rdg-job query', () => {
     const text = await executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', limit: 1 }, deps)
     expect(text[0]).toMatch(/^title t2 {2}.* {2}\{"lastWatchTime":\d+,"positionSec":10,"deviceType":"tv"\}$/)
     expect(text[1]).toMatch(/^more: --page \S+$/)
-    expect(await executeQuery({ kind: 'neighbors', type: 'title', id: 't1', edge: 'started_watching', in: true, select: ['positionSec'] }, deps)).toEqual([expect.stringMatching(/^profile p2 .*\{"positionSec":10\}$/), expect.stringMatching(/^profile p1 /)])
+    expect(
+      await executeQuery({ kind: 'neighbors', type: 'title', id: 't1', edge: 'started_watching', in: true, select: ['positionSec'] }, deps),
+    ).toEqual([expect.stringMatching(/^profile p2 .*\{"positionSec":10\}$/), expect.stringMatching(/^profile p1 /)])
   })
 
   it('traverses: who else watched what p1 watched', async () => {
     const deps = await memoryGraph()
-    const lines = await executeQuery({ kind: 'traverse', type: 'profile', id: 'p1', hops: ['started_watching', 'started_watching:in:10'], excludeVisited: true }, deps)
+    const lines = await executeQuery(
+      { kind: 'traverse', type: 'profile', id: 'p1', hops: ['started_watching', 'started_watching:in:10'], excludeVisited: true },
+      deps,
+    )
     expect(lines[0]).toBe('hop 1: started_watching → 2 nodes')
     expect(lines[3]).toBe('hop 2: started_watching (in) → 2 nodes')
-    expect(lines.slice(4).map((l) => l.trim().split('  ')[0]!).sort()).toEqual(['title t1 → profile p2', 'title t2 → profile p3'])
-    const steps = JSON.parse((await executeQuery({ kind: 'traverse', type: 'profile', id: 'p1', hops: ['started_watching:1'], json: true }, deps))[0]!) as Array<{ reached: unknown[] }>
+    expect(
+      lines
+        .slice(4)
+        .map((l) => l.trim().split('  ')[0]!)
+        .sort(),
+    ).toEqual(['title t1 → profile p2', 'title t2 → profile p3'])
+    const steps = JSON.parse(
+      (await executeQuery({ kind: 'traverse', type: 'profile', id: 'p1', hops: ['started_watching:1'], json: true }, deps))[0]!,
+    ) as Array<{ reached: unknown[] }>
     expect(steps[0]!.reached).toHaveLength(1)
   })
 
   it('answers mistakes with one clear line', async () => {
     const deps = await memoryGraph()
-    await expect(executeQuery({ kind: 'node', type: 'titel', id: 't1' }, deps)).rejects.toThrow(/^unknown node type "titel"; known: .*title/)
-    await expect(executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'watched' }, deps)).rejects.toThrow(/unknown edge type "watched"/)
-    await expect(executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', lookback: 'a week' }, deps)).rejects.toThrow(/is not a duration/)
+    await expect(executeQuery({ kind: 'node', type: 'titel', id: 't1' }, deps)).rejects.toThrow(
+      /^unknown node type "titel"; known: .*title/,
+    )
+    await expect(executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'watched' }, deps)).rejects.toThrow(
+      /unknown edge type "watched"/,
+    )
+    await expect(
+      executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', lookback: 'a week' }, deps),
+    ).rejects.toThrow(/is not a duration/)
     await expect(executeQuery({ kind: 'traverse', type: 'profile', id: 'p1', hops: [] }, deps)).rejects.toThrow(/at least one --hop/)
     expect(() => parseHop('started_watching:sideways')).toThrow(ConfigError)
     expect(parseHop('started_watching:in:20')).toEqual({ edge: 'started_watching', direction: 'in', limit: 20 })
@@ -103,11 +142,31 @@ describe('rdg-job query', () => {
     const out: string[] = []
     const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line))
     try {
-      await yargs(['query', 'neighbors', 'profile', 'p1', 'started_watching', '--order', 'any', '--json', '--store', `rocksdb:${join(dir, 'graph')}`]).command(queryCommand).strict().parseAsync()
+      await yargs([
+        'query',
+        'neighbors',
+        'profile',
+        'p1',
+        'started_watching',
+        '--order',
+        'any',
+        '--json',
+        '--store',
+        `rocksdb:${join(dir, 'graph')}`,
+      ])
+        .command(queryCommand)
+        .strict()
+        .parseAsync()
       expect((JSON.parse(out[0]!) as { neighbors: Array<{ node: { id: string } }> }).neighbors.map((n) => n.node.id)).toEqual(['t1', 't2'])
-      writeFileSync(join(dir, 'kv.json'), JSON.stringify({ stores: { main: { kind: 'rocksdb', path: join(dir, 'graph') } }, default: 'main' }))
+      writeFileSync(
+        join(dir, 'kv.json'),
+        JSON.stringify({ stores: { main: { kind: 'rocksdb', path: join(dir, 'graph') } }, default: 'main' }),
+      )
       out.length = 0
-      await yargs(['query', 'node', 'title', 't1', '--json', '--store', `config:${join(dir, 'kv.json')}`]).command(queryCommand).strict().parseAsync()
+      await yargs(['query', 'node', 'title', 't1', '--json', '--store', `config:${join(dir, 'kv.json')}`])
+        .command(queryCommand)
+        .strict()
+        .parseAsync()
       expect((JSON.parse(out[0]!) as { properties: object }).properties).toEqual({ name: 'Dark', genre: 'sci-fi' })
     } finally {
       log.mockRestore()

@@ -58,7 +58,9 @@ export async function cassandraClasspath(): Promise<string> {
     await run('mvn', ['-q', '-f', POM, 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], { maxBuffer: 16 << 20 })
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string }
-    throw new Error(`could not resolve Cassandra from Maven Central (mvn -f ${POM} dependency:build-classpath): ${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`)
+    throw new Error(
+      `could not resolve Cassandra from Maven Central (mvn -f ${POM} dependency:build-classpath): ${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`,
+    )
   }
   return readFileSync(file, 'utf8').trim()
 }
@@ -127,8 +129,33 @@ const LOGBACK = (dir: string) => `<configuration>
 
 function javaArgs(dir: string, cp: string): string[] {
   const jamm = cp.split(':').find((p) => /jamm-[\d.]+\.jar$/.test(p))
-  const exportsList = ['java.base/jdk.internal.misc', 'java.management.rmi/com.sun.jmx.remote.internal.rmi', 'java.rmi/sun.rmi.registry', 'java.rmi/sun.rmi.server', 'java.sql/java.sql', 'java.base/java.lang.ref', 'jdk.unsupported/sun.misc', 'jdk.compiler/com.sun.tools.javac.file', 'jdk.attach/sun.tools.attach']
-  const opens = ['java.base/java.lang.module', 'java.base/jdk.internal.loader', 'java.base/jdk.internal.ref', 'java.base/jdk.internal.reflect', 'java.base/jdk.internal.math', 'java.base/jdk.internal.module', 'java.base/jdk.internal.util.jar', 'java.base/sun.nio.ch', 'java.base/java.io', 'java.base/java.lang.reflect', 'java.base/java.lang', 'java.base/java.util', 'jdk.management/com.sun.management.internal', 'jdk.compiler/com.sun.tools.javac']
+  const exportsList = [
+    'java.base/jdk.internal.misc',
+    'java.management.rmi/com.sun.jmx.remote.internal.rmi',
+    'java.rmi/sun.rmi.registry',
+    'java.rmi/sun.rmi.server',
+    'java.sql/java.sql',
+    'java.base/java.lang.ref',
+    'jdk.unsupported/sun.misc',
+    'jdk.compiler/com.sun.tools.javac.file',
+    'jdk.attach/sun.tools.attach',
+  ]
+  const opens = [
+    'java.base/java.lang.module',
+    'java.base/jdk.internal.loader',
+    'java.base/jdk.internal.ref',
+    'java.base/jdk.internal.reflect',
+    'java.base/jdk.internal.math',
+    'java.base/jdk.internal.module',
+    'java.base/jdk.internal.util.jar',
+    'java.base/sun.nio.ch',
+    'java.base/java.io',
+    'java.base/java.lang.reflect',
+    'java.base/java.lang',
+    'java.base/java.util',
+    'jdk.management/com.sun.management.internal',
+    'jdk.compiler/com.sun.tools.javac',
+  ]
   return [
     '-Xms1G',
     '-Xmx1G',
@@ -219,7 +246,12 @@ export class CassandraServer implements CassandraConnection {
   /** Creates a server directory with its config and starts it. */
   static async start(options: CassandraServerOptions = {}): Promise<CassandraServer> {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rdg-cassandra-'))
-    const server = new CassandraServer(dir, options.nativePort ?? (await freePort()), options.storagePort ?? (await freePort()), options.startTimeoutMs ?? 180_000)
+    const server = new CassandraServer(
+      dir,
+      options.nativePort ?? (await freePort()),
+      options.storagePort ?? (await freePort()),
+      options.startTimeoutMs ?? 180_000,
+    )
     await server.start()
     return server
   }
@@ -252,7 +284,9 @@ export class CassandraServer implements CassandraConnection {
       await this.waitReady(() => exited)
     } catch (err) {
       await this.stop(5_000)
-      throw new Error(`${(err as Error).message}\n--- Cassandra log tail (${this.logFile}) ---\n${tailOf(this.logFile)}\n--- stdout/stderr ---\n${tailOf(join(this.dir, 'stdout.log'), 20)}`)
+      throw new Error(
+        `${(err as Error).message}\n--- Cassandra log tail (${this.logFile}) ---\n${tailOf(this.logFile)}\n--- stdout/stderr ---\n${tailOf(join(this.dir, 'stdout.log'), 20)}`,
+      )
     }
   }
 
@@ -264,7 +298,11 @@ export class CassandraServer implements CassandraConnection {
       if (gone) throw new Error(`Cassandra ${gone} before it was ready`)
       // Only try CQL once the log says the port is open; connecting earlier just fails slowly.
       if (tailOf(this.logFile, 400).includes('Starting listening for CQL clients')) {
-        const client = new cassandra.Client({ contactPoints: [this.contactPoint], localDataCenter: DATA_CENTER, socketOptions: { connectTimeout: 2_000, readTimeout: 5_000 } })
+        const client = new cassandra.Client({
+          contactPoints: [this.contactPoint],
+          localDataCenter: DATA_CENTER,
+          socketOptions: { connectTimeout: 2_000, readTimeout: 5_000 },
+        })
         try {
           await client.connect()
           const rs = await client.execute('SELECT * FROM system.local')
@@ -277,7 +315,9 @@ export class CassandraServer implements CassandraConnection {
       }
       await systemClock.sleep(250)
     }
-    throw new Error(`Cassandra did not answer SELECT * FROM system.local on ${this.contactPoint} within ${this.startTimeoutMs / 1000} s${lastError ? ` (last error: ${lastError})` : ''}`)
+    throw new Error(
+      `Cassandra did not answer SELECT * FROM system.local on ${this.contactPoint} within ${this.startTimeoutMs / 1000} s${lastError ? ` (last error: ${lastError})` : ''}`,
+    )
   }
 
   /** SIGINT (Cassandra drains memtables to disk), then SIGKILL after `graceMs`. */

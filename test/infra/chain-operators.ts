@@ -8,7 +8,10 @@ import type { OperatorRuntime, SideOutputs, StreamOperator } from '../../engine/
 import { RecordBatch } from '../../engine/record-batch.ts'
 import type { TimeDomain, TimerEntry } from '../../engine/timer-service.ts'
 
-export function chain(first: StreamOperator, second: StreamOperator & { pendingTimers?(domain: TimeDomain): readonly TimerEntry[] }): StreamOperator {
+export function chain(
+  first: StreamOperator,
+  second: StreamOperator & { pendingTimers?(domain: TimeDomain): readonly TimerEntry[] },
+): StreamOperator {
   const mid = new RecordBatch()
   const letters: DeadLetter[] = []
   const collectLetters: SideOutputs = {

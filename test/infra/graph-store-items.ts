@@ -28,13 +28,17 @@ export async function itemsOf(store: KvDataStore, graph: GraphSchema, skip: (id:
   const out: StoreItems = new Map()
   const namespaces = [
     ...Object.keys(graph.nodes).map((t) => nodeNamespace(t)),
-    ...Object.entries(graph.edges).flatMap(([t, e]) => (e.direction === 'both' ? [edgeNamespace(t), edgeNamespace(t, 'in')] : [edgeNamespace(t)])),
+    ...Object.entries(graph.edges).flatMap(([t, e]) =>
+      e.direction === 'both' ? [edgeNamespace(t), edgeNamespace(t, 'in')] : [edgeNamespace(t)],
+    ),
   ]
   for (const ns of namespaces) {
     let pageToken: string | null = null
     do {
       const page = await store.scanNamespace(ns, { limit: 1_000, pageToken })
-      for (const row of page.items) if (!skip(row.recordId) && !skip(row.key)) out.set(`${ns}|${row.recordId}|${row.key}`, { value: row.value, eventTime: row.eventTime })
+      for (const row of page.items)
+        if (!skip(row.recordId) && !skip(row.key))
+          out.set(`${ns}|${row.recordId}|${row.key}`, { value: row.value, eventTime: row.eventTime })
       pageToken = page.next
     } while (pageToken)
   }

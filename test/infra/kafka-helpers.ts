@@ -81,8 +81,15 @@ export async function readTopic(brokers: string[], topic: string, count: number,
   await consumer.connect()
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
-    await consumer.run({ eachMessage: async ({ partition, message }) => void out.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0) }) })
-    await waitFor(() => out.length >= count, timeoutMs, () => `read ${out.length} of ${count} messages from ${topic}`)
+    await consumer.run({
+      eachMessage: async ({ partition, message }) =>
+        void out.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0) }),
+    })
+    await waitFor(
+      () => out.length >= count,
+      timeoutMs,
+      () => `read ${out.length} of ${count} messages from ${topic}`,
+    )
   } finally {
     await consumer.disconnect()
   }
@@ -93,13 +100,18 @@ export async function readTopic(brokers: string[], topic: string, count: number,
 export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Record<string, string>> {
   return withAdmin(brokers, async (admin) => {
     const out: Record<string, string> = {}
-    for (const t of await admin.fetchOffsets({ groupId, topics: [topic] })) for (const p of t.partitions) if (Number(p.offset) >= 0) out[String(p.partition)] = p.offset
+    for (const t of await admin.fetchOffsets({ groupId, topics: [topic] }))
+      for (const p of t.partitions) if (Number(p.offset) >= 0) out[String(p.partition)] = p.offset
     return out
   })
 }
 
 /** Polls `condition` every 50 ms until it holds; throws with `describe()` after the deadline. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string = () => 'condition',
+): Promise<void> {
   const deadline = systemClock.now() + timeoutMs
   while (!(await condition())) {
     if (systemClock.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`)
@@ -108,7 +120,10 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 }
 
 /** A source context whose `checkpointNow` records the request and runs `onCheckpoint`. */
-export function testSourceContext(restoredPositions: SourcePositions | null = null, onCheckpoint: (reason: string) => Promise<void> | void = () => undefined): SourceContext & { readonly checkpointRequests: string[] } {
+export function testSourceContext(
+  restoredPositions: SourcePositions | null = null,
+  onCheckpoint: (reason: string) => Promise<void> | void = () => undefined,
+): SourceContext & { readonly checkpointRequests: string[] } {
   const checkpointRequests: string[] = []
   return {
     jobName: 'test-job',

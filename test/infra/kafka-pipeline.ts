@@ -32,7 +32,15 @@ export function playbackEvents(count: number, seed = 11): PlaybackEvent[] {
 /** An event an hour after `events`, with ids of its own: its watermark closes every earlier window. */
 export function sentinelAfter(events: readonly PlaybackEvent[]): PlaybackEvent {
   const last = Math.max(...events.map((e) => e.ts))
-  return { ...events[0]!, eventId: 'sentinel', accountId: 'sentinel', profileId: 'sentinel-p', deviceId: 'sentinel-d', titleId: 'sentinel-t', ts: last + 3_600_000 }
+  return {
+    ...events[0]!,
+    eventId: 'sentinel',
+    accountId: 'sentinel',
+    profileId: 'sentinel-p',
+    deviceId: 'sentinel-d',
+    titleId: 'sentinel-t',
+    ts: last + 3_600_000,
+  }
 }
 
 export const isSentinel = (id: string): boolean => id.includes('sentinel')

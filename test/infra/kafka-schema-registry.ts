@@ -56,42 +56,59 @@ export async function startSchemaRegistry(): Promise<TestSchemaRegistry> {
     requests.push(`${method} ${url.pathname}`)
     if (failures > 0) {
       failures--
-      send(res, 503, { error_code: 50003, message: 'registry unavailable (test)' }); return;
+      send(res, 503, { error_code: 50003, message: 'registry unavailable (test)' })
+      return
     }
-    if (method === 'GET' && parts.length === 1 && parts[0] === 'subjects') { send(res, 200, [...subjects.keys()]); return; }
+    if (method === 'GET' && parts.length === 1 && parts[0] === 'subjects') {
+      send(res, 200, [...subjects.keys()])
+      return
+    }
     if (method === 'GET' && parts[0] === 'schemas' && parts[1] === 'ids' && parts.length === 3) {
       const schema = schemasById.get(Number(parts[2]))
-      if (schema) send(res, 200, { schema }); else notFound(res, 40403, 'Schema not found'); return;
+      if (schema) send(res, 200, { schema })
+      else notFound(res, 40403, 'Schema not found')
+      return
     }
     if (parts[0] === 'config' && parts.length === 2) {
       if (method === 'PUT') {
         const level = String((JSON.parse(body) as { compatibility: string }).compatibility)
         config.set(parts[1]!, level)
-        send(res, 200, { compatibility: level }); return;
+        send(res, 200, { compatibility: level })
+        return
       }
       const level = config.get(parts[1]!)
-      if (level) send(res, 200, { compatibilityLevel: level }); else notFound(res, 40408, `Subject '${parts[1]}' does not have subject-level compatibility configured`); return;
+      if (level) send(res, 200, { compatibilityLevel: level })
+      else notFound(res, 40408, `Subject '${parts[1]}' does not have subject-level compatibility configured`)
+      return
     }
     if (parts[0] === 'subjects' && parts.length >= 2) {
       const subject = parts[1]!
       const versions = subjects.get(subject) ?? []
-      if (method === 'POST' && parts.length === 3 && parts[2] === 'versions') { register(res, subject, versions, body); return; }
+      if (method === 'POST' && parts.length === 3 && parts[2] === 'versions') {
+        register(res, subject, versions, body)
+        return
+      }
       if (method === 'POST' && parts.length === 2) {
         let key: string
         try {
           key = normalise((JSON.parse(body) as { schema: string }).schema)
         } catch (err) {
-          send(res, 422, { error_code: 42201, message: `Invalid schema: ${(err as Error).message}` }); return;
+          send(res, 422, { error_code: 42201, message: `Invalid schema: ${(err as Error).message}` })
+          return
         }
         const found = versions.find((v) => normalise(v.schema) === key)
-        if (found) send(res, 200, { subject, ...found }); else notFound(res, 40403, 'Schema not found'); return;
+        if (found) send(res, 200, { subject, ...found })
+        else notFound(res, 40403, 'Schema not found')
+        return
       }
       if (method === 'GET' && parts.length === 4 && parts[2] === 'versions') {
         const found = parts[3] === 'latest' ? versions[versions.length - 1] : versions.find((v) => v.version === Number(parts[3]))
-        if (found) send(res, 200, { subject, ...found }); else notFound(res, versions.length ? 40402 : 40401, versions.length ? 'Version not found' : `Subject '${subject}' not found`); return;
+        if (found) send(res, 200, { subject, ...found })
+        else notFound(res, versions.length ? 40402 : 40401, versions.length ? 'Version not found' : `Subject '${subject}' not found`)
+        return
       }
     }
-    notFound(res, 404, `no route for ${method} ${url.pathname}`);
+    notFound(res, 404, `no route for ${method} ${url.pathname}`)
   }
 
   const register = (res: ServerResponse, subject: string, versions: Version[], body: string): void => {
@@ -101,17 +118,25 @@ export async function startSchemaRegistry(): Promise<TestSchemaRegistry> {
       text = (JSON.parse(body) as { schema: string }).schema
       type = avro.Type.forSchema(JSON.parse(text) as avro.Schema)
     } catch (err) {
-      send(res, 422, { error_code: 42201, message: `Invalid schema: ${(err as Error).message}` }); return;
+      send(res, 422, { error_code: 42201, message: `Invalid schema: ${(err as Error).message}` })
+      return
     }
     const key = JSON.stringify(type.schema())
     const existing = versions.find((v) => normalise(v.schema) === key)
-    if (existing) { send(res, 200, { id: existing.id }); return; }
+    if (existing) {
+      send(res, 200, { id: existing.id })
+      return
+    }
     const latest = versions[versions.length - 1]
     if (latest && (config.get(subject) ?? 'BACKWARD') !== 'NONE') {
       try {
         type.createResolver(avro.Type.forSchema(JSON.parse(latest.schema) as avro.Schema))
       } catch (err) {
-        send(res, 409, { error_code: 409, message: `Schema being registered is incompatible with an earlier schema: ${(err as Error).message}` }); return;
+        send(res, 409, {
+          error_code: 409,
+          message: `Schema being registered is incompatible with an earlier schema: ${(err as Error).message}`,
+        })
+        return
       }
     }
     let id = idBySchema.get(key)
@@ -122,7 +147,7 @@ export async function startSchemaRegistry(): Promise<TestSchemaRegistry> {
     }
     versions.push({ id, version: (latest?.version ?? 0) + 1, schema: text })
     subjects.set(subject, versions)
-    send(res, 200, { id });
+    send(res, 200, { id })
   }
 
   const server = createServer((req, res) => {

@@ -133,7 +133,12 @@ export async function kafkaClasspath(): Promise<string> {
   return readFileSync(cached, 'utf8').trim()
 }
 
-function writeConfig(dir: string, port: number, controllerPort: number, extra: Readonly<Record<string, string | number | boolean>>): string {
+function writeConfig(
+  dir: string,
+  port: number,
+  controllerPort: number,
+  extra: Readonly<Record<string, string | number | boolean>>,
+): string {
   const logDir = join(dir, 'data')
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
@@ -158,7 +163,12 @@ function writeConfig(dir: string, port: number, controllerPort: number, extra: R
     ...extra,
   }
   const props = join(dir, 'server.properties')
-  writeFileSync(props, Object.entries(settings).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n')
+  writeFileSync(
+    props,
+    Object.entries(settings)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join('\n') + '\n',
+  )
   writeFileSync(
     join(dir, 'log4j.properties'),
     [
@@ -183,9 +193,25 @@ async function format(classpath: string, dir: string, props: string): Promise<vo
   // (1 in 64) would be read by the tool as an option, so its first character is a letter.
   const clusterId = randomBytes(16).toString('base64url').replace(/^[-_]/, 'A')
   try {
-    await run('java', ['-Xmx256m', '-cp', classpath, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], {
-      maxBuffer: 16 << 20,
-    })
+    await run(
+      'java',
+      [
+        '-Xmx256m',
+        '-cp',
+        classpath,
+        `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        props,
+        '--ignore-formatted',
+      ],
+      {
+        maxBuffer: 16 << 20,
+      },
+    )
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string }
     throw new Error(`formatting Kafka storage in ${dir} failed: ${(e.stderr || e.stdout || e.message).trim()}`)
@@ -196,7 +222,18 @@ function launchBroker(classpath: string, dir: string, props: string): ChildProce
   const out = openSync(join(dir, 'stdout.log'), 'a')
   const proc = spawn(
     'java',
-    ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, '-cp', classpath, 'kafka.Kafka', props],
+    [
+      '-Xms256m',
+      '-Xmx512m',
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-Djava.awt.headless=true',
+      `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      props,
+    ],
     { stdio: ['ignore', out, out] },
   )
   closeSync(out)
@@ -207,7 +244,13 @@ function launchBroker(classpath: string, dir: string, props: string): ChildProce
 async function waitReady(broker: string, proc: ChildProcess, dir: string, timeoutMs: number): Promise<void> {
   let exited: string | null = null
   proc.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`))
-  const admin = new Kafka({ clientId: 'rdg-test-readiness', brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1_000 }).admin()
+  const admin = new Kafka({
+    clientId: 'rdg-test-readiness',
+    brokers: [broker],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1_000,
+  }).admin()
   const deadline = clock.now() + timeoutMs
   let lastError = ''
   try {

@@ -32,7 +32,12 @@ export async function runGolden(job: JobDefinition, input: string, crashAfter?: 
     const clock = new ManualClock(Date.UTC(2027, 0, 1))
     const dlq = new CollectingSink<DeadLetter>('dlq')
     const sink = new KvGraphSink({ id: 'graph', store, schema: job.graph, onReject: (l) => dlq.write(l, 0), clock })
-    const source = new CrashingSource(new JsonLinesFileSource({ path: input }), { clock, tickMs: 10, maxPerPoll: 7, ...(attempt === 0 && crashAfter !== undefined ? { crashAfter } : {}) })
+    const source = new CrashingSource(new JsonLinesFileSource({ path: input }), {
+      clock,
+      tickMs: 10,
+      maxPerPoll: 7,
+      ...(attempt === 0 && crashAfter !== undefined ? { crashAfter } : {}),
+    })
     const handle = runJob(job, {
       source,
       decode: createDecoder(job.value, 'json'),

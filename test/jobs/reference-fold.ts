@@ -40,7 +40,15 @@ export function referenceGraph(job: JobDefinition, inputPath: string, sideInputD
     }
     const builder: GraphBuilder = {
       node: (type, id, properties, t) => emit({ kind: 'node', type, id, properties, eventTime: t ?? eventTime }),
-      edge: (type, src, dst, properties, t) => emit({ kind: 'edge', type, src: { type: src.type, id: src.id }, dst: { type: dst.type, id: dst.id }, properties, eventTime: t ?? eventTime }),
+      edge: (type, src, dst, properties, t) =>
+        emit({
+          kind: 'edge',
+          type,
+          src: { type: src.type, id: src.id },
+          dst: { type: dst.type, id: dst.id },
+          properties,
+          eventTime: t ?? eventTime,
+        }),
     }
     job.toGraph(record, builder)
   }

@@ -30,12 +30,33 @@ async function runToMemory(job: JobDefinition, input: string, backend: 'heap' | 
     // Processing time after the generated events (from 2026-01-01): event times must not be far ahead of the clock.
     const clock = new ManualClock(Date.UTC(2027, 0, 1))
     const dlq = new MemoryDeadLetterSink()
-    const source = new CrashingSource(new JsonLinesFileSource({ path: input }), { clock, tickMs: 10, maxPerPoll: 37, ...(attempt === 0 && crashAfter !== undefined ? { crashAfter } : {}) })
-    const handle = runJob(job, { source, decode: createDecoder(job.value, 'json'), graphSinks: [graph], deadLetterSink: dlq, dataDir, state: { backend }, checkpoint: { intervalMs: 100 }, batchSize: 37, clock })
+    const source = new CrashingSource(new JsonLinesFileSource({ path: input }), {
+      clock,
+      tickMs: 10,
+      maxPerPoll: 37,
+      ...(attempt === 0 && crashAfter !== undefined ? { crashAfter } : {}),
+    })
+    const handle = runJob(job, {
+      source,
+      decode: createDecoder(job.value, 'json'),
+      graphSinks: [graph],
+      deadLetterSink: dlq,
+      dataDir,
+      state: { backend },
+      checkpoint: { intervalMs: 100 },
+      batchSize: 37,
+      clock,
+    })
     try {
       const result = await handle.done
       deadLetters += dlq.count
-      return { graph: graph.toJSON(), deadLetters, lateRecords: result.metrics.lateRecords, restoredFrom: result.metrics.restoredFrom, attempts: attempt + 1 }
+      return {
+        graph: graph.toJSON(),
+        deadLetters,
+        lateRecords: result.metrics.lateRecords,
+        restoredFrom: result.metrics.restoredFrom,
+        attempts: attempt + 1,
+      }
     } catch (err) {
       if (!source.crashed) throw err
       deadLetters += dlq.flushedCount

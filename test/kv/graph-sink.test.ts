@@ -16,8 +16,21 @@ const schema = defineGraphSchema({
   },
 })
 
-const account = (id: string, t: number, plan?: string): GraphNode => ({ kind: 'node', type: 'account', id, properties: plan ? { plan } : {}, eventTime: t })
-const hasProfile = (a: string, p: string, t: number): GraphEdge => ({ kind: 'edge', type: 'has_profile', src: { type: 'account', id: a }, dst: { type: 'profile', id: p }, properties: { since: t }, eventTime: t })
+const account = (id: string, t: number, plan?: string): GraphNode => ({
+  kind: 'node',
+  type: 'account',
+  id,
+  properties: plan ? { plan } : {},
+  eventTime: t,
+})
+const hasProfile = (a: string, p: string, t: number): GraphEdge => ({
+  kind: 'edge',
+  type: 'has_profile',
+  src: { type: 'account', id: a },
+  dst: { type: 'profile', id: p },
+  properties: { since: t },
+  eventTime: t,
+})
 
 /** Lets pending promise callbacks run (no timers involved). */
 const settle = async () => {
@@ -67,7 +80,14 @@ describe('KvGraphSink', () => {
     const sink = new KvGraphSink({ store, schema, clock, onReject: () => {} })
     sink.write(account('a1', 5, 'premium'))
     sink.write(hasProfile('a1', 'p1', 6))
-    sink.write({ kind: 'edge', type: 'watched', src: { type: 'profile', id: 'p1' }, dst: { type: 'title', id: 't1' }, properties: {}, eventTime: 7 })
+    sink.write({
+      kind: 'edge',
+      type: 'watched',
+      src: { type: 'profile', id: 'p1' },
+      dst: { type: 'title', id: 't1' },
+      properties: {},
+      eventTime: 7,
+    })
     await sink.flush()
     expect(store.dump()).toEqual({
       'node.account': { a1: { props: { key: 'props', value: { plan: 'premium' }, eventTime: 5 } } },
@@ -130,7 +150,16 @@ describe('KvGraphSink', () => {
     const store = new ControlledStore(clock)
     store.failNext = 5
     const retries: number[] = []
-    const sink = new KvGraphSink({ store, schema, clock, onReject: () => {}, batchSize: 100, lingerMs: 0, retry: { initialMs: 100, maxMs: 400 }, onRetry: (_e, _a, d) => retries.push(d) })
+    const sink = new KvGraphSink({
+      store,
+      schema,
+      clock,
+      onReject: () => {},
+      batchSize: 100,
+      lingerMs: 0,
+      retry: { initialMs: 100, maxMs: 400 },
+      onRetry: (_e, _a, d) => retries.push(d),
+    })
     for (let i = 0; i < 5; i++) sink.write(account(`a${i}`, i))
     let flushed = false
     const flushing = sink.flush().then(() => (flushed = true))
@@ -192,7 +221,8 @@ describe('KvGraphSink', () => {
     const clock = new ManualClock(0)
     const store = new ControlledStore(clock)
     store.failNext = 1_000
-    store.failWith = () => Object.assign(new Error('IO error: No space left on device: While appending to file: 000012.log'), { code: 'LEVEL_IO_ERROR' })
+    store.failWith = () =>
+      Object.assign(new Error('IO error: No space left on device: While appending to file: 000012.log'), { code: 'LEVEL_IO_ERROR' })
     const sink = new KvGraphSink({ store, schema, clock, onReject: () => {}, lingerMs: 0, retry: { initialMs: 100, maxMs: 400 } })
     sink.write(account('a1', 1))
     let outcome: unknown = null

@@ -22,7 +22,14 @@ let counter = 0
 /** A namespace name no other test uses (the Cassandra keyspace is shared by the whole file). */
 const fresh = (name: string): string => `${name}.t${++counter}`
 
-const put = (namespace: string, recordId: string, key: string, value: unknown, eventTime: number, extra: Partial<KvPut> & { ttlMs?: number } = {}): KvPut => {
+const put = (
+  namespace: string,
+  recordId: string,
+  key: string,
+  value: unknown,
+  eventTime: number,
+  extra: Partial<KvPut> & { ttlMs?: number } = {},
+): KvPut => {
   const { ttlMs, ...rest } = extra
   return { namespace, recordId, item: { key, value, eventTime, ...(ttlMs !== undefined ? { ttlMs } : {}) }, ...rest }
 }
@@ -92,7 +99,11 @@ export function kvContract(name: string, fixture: KvFixture): void {
       expect(keysOf(await s.getRecord(ns, 'p1', { prefix: 'title:' }))).toEqual(['title:a', 'title:b', 'title:c'])
       expect(keysOf(await s.getRecord(ns, 'p1', { prefix: 'title:', limit: 2 }))).toEqual(['title:a', 'title:b'])
       const many = await s.getRecords(ns, ['p1', 'p2', 'p3'], { prefix: 'title:a' })
-      expect([...many.entries()].map(([id, items]) => [id, keysOf(items)])).toEqual([['p1', ['title:a']], ['p2', ['title:a']], ['p3', []]])
+      expect([...many.entries()].map(([id, items]) => [id, keysOf(items)])).toEqual([
+        ['p1', ['title:a']],
+        ['p2', ['title:a']],
+        ['p3', []],
+      ])
       await expect(s.getRecord(ns, 'p1', { prefix: 'a', range: { from: 'b' } })).rejects.toBeInstanceOf(ConfigError)
     })
 
@@ -130,7 +141,11 @@ export function kvContract(name: string, fixture: KvFixture): void {
       const s = await store()
       const ns = fresh('node.values')
       const bytes = new Uint8Array([0, 1, 2, 254, 255])
-      await s.putItems([put(ns, 'r', 'json', { a: [1, 'ü', null, { b: true }], n: -1.5 }, 1), put(ns, 'r', 'bytes', bytes, 1), put(ns, 'r', 'null', null, 1)])
+      await s.putItems([
+        put(ns, 'r', 'json', { a: [1, 'ü', null, { b: true }], n: -1.5 }, 1),
+        put(ns, 'r', 'bytes', bytes, 1),
+        put(ns, 'r', 'null', null, 1),
+      ])
       const items = await s.getRecord(ns, 'r')
       expect(items.find((i) => i.key === 'json')!.value).toEqual({ a: [1, 'ü', null, { b: true }], n: -1.5 })
       const b = items.find((i) => i.key === 'bytes')!.value
@@ -155,7 +170,12 @@ export function kvContract(name: string, fixture: KvFixture): void {
       expect((await s.getRecord(ns, 'x'))[0]!.value).toEqual({ v: 'b' })
       expect((await s.getRecord(ns, 'y'))[0]!.value).toEqual({ v: 'b' })
       // within one batch, in both orders
-      await s.putItems([put(ns, 'a2', 'props', 'new', 9), put(ns, 'a2', 'props', 'old', 5), put(ns, 'a3', 'props', 'old', 5), put(ns, 'a3', 'props', 'new', 9)])
+      await s.putItems([
+        put(ns, 'a2', 'props', 'new', 9),
+        put(ns, 'a2', 'props', 'old', 5),
+        put(ns, 'a3', 'props', 'old', 5),
+        put(ns, 'a3', 'props', 'new', 9),
+      ])
       expect((await s.getRecord(ns, 'a2'))[0]!.value).toBe('new')
       expect((await s.getRecord(ns, 'a3'))[0]!.value).toBe('new')
     })
@@ -257,7 +277,13 @@ export function kvContract(name: string, fixture: KvFixture): void {
         expect(keysOf(await s.getRecord(plain, 'r'))).toEqual(['forever', 'item-ttl'])
       }
       // Cassandra counts TTLs in whole seconds from when each request arrived, so wait for all three
-      await eventually(async () => (await s.getRecord(plain, 'r')).length === 1 && (await s.getRecord(plain, 'rec')).length === 1 && (await s.getRecord(ttlNs, 'r')).length === 1, 10_000)
+      await eventually(
+        async () =>
+          (await s.getRecord(plain, 'r')).length === 1 &&
+          (await s.getRecord(plain, 'rec')).length === 1 &&
+          (await s.getRecord(ttlNs, 'r')).length === 1,
+        10_000,
+      )
       expect(keysOf(await s.getRecord(plain, 'r'))).toEqual(['forever'])
       expect(keysOf(await s.getRecord(plain, 'rec'))).toEqual(['own-longer'])
       expect(keysOf(await s.getRecord(ttlNs, 'r'))).toEqual(['kept'])

@@ -8,7 +8,11 @@ import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { KvRouter, openKvRouter, parseKvConfig } from '../../store/kv/routing.ts'
 import { kvContract } from './kv-contract.ts'
 
-const item = (namespace: string, recordId: string, key: string, eventTime = 1) => ({ namespace, recordId, item: { key, value: key, eventTime } })
+const item = (namespace: string, recordId: string, key: string, eventTime = 1) => ({
+  namespace,
+  recordId,
+  item: { key, value: key, eventTime },
+})
 
 // The router is a KV store too: the same contract, with namespaces spread over two stores.
 kvContract('router over two stores', {
@@ -29,7 +33,15 @@ describe('namespace routing', () => {
     const local = new InMemoryKvStore({ clock: new ManualClock() })
     const hot = new InMemoryKvStore({ clock: new ManualClock() })
     const cold = new InMemoryKvStore({ clock: new ManualClock() })
-    const router = new KvRouter(new Map([['local', local], ['hot', hot], ['cold', cold]]), { 'edge.*': 'cold', 'edge.started_watching*': 'hot', 'node.title': 'cold' }, 'local')
+    const router = new KvRouter(
+      new Map([
+        ['local', local],
+        ['hot', hot],
+        ['cold', cold],
+      ]),
+      { 'edge.*': 'cold', 'edge.started_watching*': 'hot', 'node.title': 'cold' },
+      'local',
+    )
     return { local, hot, cold, router }
   }
 
@@ -44,7 +56,11 @@ describe('namespace routing', () => {
 
   it('splits a batch of writes and of reads per store and keeps the request order', async () => {
     const { local, hot, cold, router } = make()
-    await router.putItems([item('edge.started_watching', 'p1', 'title:t1'), item('node.account', 'a1', 'props'), item('edge.has_profile', 'a1', 'profile:p1')])
+    await router.putItems([
+      item('edge.started_watching', 'p1', 'title:t1'),
+      item('node.account', 'a1', 'props'),
+      item('edge.has_profile', 'a1', 'profile:p1'),
+    ])
     expect(Object.keys(hot.dump())).toEqual(['edge.started_watching'])
     expect(Object.keys(cold.dump())).toEqual(['edge.has_profile'])
     expect(Object.keys(local.dump())).toEqual(['node.account'])
@@ -59,13 +75,22 @@ describe('namespace routing', () => {
   it('moving a hot namespace is a configuration change', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rdg-route-'))
     try {
-      const before = await openKvRouter({ stores: { main: { kind: 'rocksdb', path: join(dir, 'main') }, side: { kind: 'memory' } }, default: 'main' })
+      const before = await openKvRouter({
+        stores: { main: { kind: 'rocksdb', path: join(dir, 'main') }, side: { kind: 'memory' } },
+        default: 'main',
+      })
       expect(before.routeOf('edge.started_watching')).toBe('main')
       await before.close()
-      const after = await openKvRouter({ stores: { main: { kind: 'rocksdb', path: join(dir, 'main') }, side: { kind: 'rocksdb', path: join(dir, 'side') } }, routes: { 'edge.started_watching': 'side' }, default: 'main' })
+      const after = await openKvRouter({
+        stores: { main: { kind: 'rocksdb', path: join(dir, 'main') }, side: { kind: 'rocksdb', path: join(dir, 'side') } },
+        routes: { 'edge.started_watching': 'side' },
+        default: 'main',
+      })
       await after.putItems([item('edge.started_watching', 'p1', 'title:t1'), item('node.account', 'a1', 'props')])
       expect(after.routeOf('edge.started_watching')).toBe('side')
-      expect((await after.storeFor('edge.started_watching').getRecord('edge.started_watching', 'p1')).map((i) => i.key)).toEqual(['title:t1'])
+      expect((await after.storeFor('edge.started_watching').getRecord('edge.started_watching', 'p1')).map((i) => i.key)).toEqual([
+        'title:t1',
+      ])
       await after.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -76,8 +101,12 @@ describe('namespace routing', () => {
     expect(() => parseKvConfig({ stores: {}, default: 'x' })).toThrow(ConfigError)
     expect(() => parseKvConfig({ stores: { a: { kind: 'redis' } }, default: 'a' })).toThrow(/kind "redis"/)
     expect(() => parseKvConfig({ stores: { a: { kind: 'memory' } }, default: 'b' })).toThrow(/"default" must name one of the stores/)
-    expect(() => parseKvConfig({ stores: { a: { kind: 'memory' } }, routes: { 'edge.*': 'z' }, default: 'a' })).toThrow(/route "edge\.\*" goes to unknown store "z"/)
-    expect(() => parseKvConfig({ stores: { c: { kind: 'cassandra', contactPoints: ['nohost'], keyspace: 'k' } }, default: 'c' })).toThrow(/host:port/)
+    expect(() => parseKvConfig({ stores: { a: { kind: 'memory' } }, routes: { 'edge.*': 'z' }, default: 'a' })).toThrow(
+      /route "edge\.\*" goes to unknown store "z"/,
+    )
+    expect(() => parseKvConfig({ stores: { c: { kind: 'cassandra', contactPoints: ['nohost'], keyspace: 'k' } }, default: 'c' })).toThrow(
+      /host:port/,
+    )
     expect(parseKvConfig({ stores: { a: { kind: 'memory' } }, default: 'a' }).default).toBe('a')
   })
 })

@@ -64,6 +64,8 @@ describe('enrich operator', () => {
       sideInputs: { t: sideInput<Title>({ path: 'nope.json', key: 'titleId' }) },
       apply: (e: unknown) => e,
     })
-    await expect(OperatorTestHarness.forOperator(op, { sideInputDir: tmpdir() })).rejects.toThrow(/side input .*nope.json does not exist; create it or fix the path/)
+    await expect(OperatorTestHarness.forOperator(op, { sideInputDir: tmpdir() })).rejects.toThrow(
+      /side input .*nope.json does not exist; create it or fix the path/,
+    )
   })
 })

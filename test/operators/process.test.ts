@@ -112,11 +112,10 @@ describe('keyed process operator', () => {
   it('deduplicates timers per (key, timestamp) and supports several per key', async () => {
     const fn = processFunction({
       state: {},
-      processElement(ts: number, ctx, out: Collector<number>) {
+      processElement(ts: number, ctx, _out: Collector<number>) {
         ctx.timers.registerEventTimeTimer(ts)
         ctx.timers.registerEventTimeTimer(ts)
         ctx.timers.registerEventTimeTimer(ts + 10)
-        void out
       },
       onTimer(ts, _ctx, out) {
         out.collect(ts)
@@ -136,11 +135,10 @@ describe('keyed process operator', () => {
   it('lets onTimer register a timer that is already due, and deleted timers never fire', async () => {
     const fn = processFunction({
       state: { hops: valueState('hops', codecs.json<number>()) },
-      processElement(ts: number, ctx, out: Collector<string>) {
+      processElement(ts: number, ctx, _out: Collector<string>) {
         ctx.timers.registerEventTimeTimer(ts + 1)
         ctx.timers.registerEventTimeTimer(ts + 5)
         ctx.timers.deleteEventTimeTimer(ts + 5)
-        void out
       },
       onTimer(ts, ctx, out) {
         const hops = (ctx.state.hops.value() ?? 0) + 1

@@ -16,7 +16,9 @@ let restoredRuns = 0
 
 function runChild(dataDir: string, sinkFile: string, killAt?: number): Promise<'killed' | 'done'> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, sinkFile, String(RECORDS)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, sinkFile, String(RECORDS)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     let killed = false
     proc.stderr.on('data', (d) => (stderr += String(d)))

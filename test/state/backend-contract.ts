@@ -112,7 +112,8 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
       state.count.update(5)
 
       const fresh = make({ clock, name: 'b' })
-      await fresh.restore(handle, root)
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- set in a callback: tsc cannot narrow it
+      await fresh.restore(handle!, root)
       const f = accessors(fresh)
       await load(fresh, [...keys, 'new'])
       for (const k of keys) {
@@ -151,6 +152,7 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         await backend.notifyCheckpointComplete(checkpointId(epoch))
       }
       const fresh = make({ clock, name: 'b' })
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- set in a callback: tsc cannot narrow it
       await fresh.restore(handle!, root)
       const f = accessors(fresh)
       const all = Array.from({ length: 45 }, (_, i) => `k${i}`)
@@ -159,6 +161,7 @@ export function describeBackendContract(name: string, factory: BackendFactory): 
         f.scope.key = k
         expect(f.state.count.value(), k).toBe(expected.get(k))
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- as above
       expect(fresh.referencedFiles([handle!]).length).toBeGreaterThan(0)
     })
 

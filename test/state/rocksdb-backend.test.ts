@@ -10,12 +10,27 @@ import { RocksDbStateBackend } from '../../state/rocksdb-backend.ts'
 import { describeBackendContract } from './backend-contract.ts'
 import { levelDb } from './leveldb.ts'
 
-describeBackendContract('rocksdb', ({ clock, keyGroups }) =>
-  new RocksDbStateBackend({ clock, path: mkdtempSync(join(tmpdir(), 'rdg-rocks-')), cacheEntries: 16, ...(keyGroups ? { keyGroups } : {}) }),
+describeBackendContract(
+  'rocksdb',
+  ({ clock, keyGroups }) =>
+    new RocksDbStateBackend({
+      clock,
+      path: mkdtempSync(join(tmpdir(), 'rdg-rocks-')),
+      cacheEntries: 16,
+      ...(keyGroups ? { keyGroups } : {}),
+    }),
 )
 
-describeBackendContract('leveldb (classic-level)', ({ clock, keyGroups }) =>
-  new RocksDbStateBackend({ clock, engine: levelDb, path: mkdtempSync(join(tmpdir(), 'rdg-level-')), cacheEntries: 16, ...(keyGroups ? { keyGroups } : {}) }),
+describeBackendContract(
+  'leveldb (classic-level)',
+  ({ clock, keyGroups }) =>
+    new RocksDbStateBackend({
+      clock,
+      engine: levelDb,
+      path: mkdtempSync(join(tmpdir(), 'rdg-level-')),
+      cacheEntries: 16,
+      ...(keyGroups ? { keyGroups } : {}),
+    }),
 )
 
 const op = operatorId('op')
@@ -30,7 +45,12 @@ describe('RocksDB state backend', () => {
   it('works with state 10x larger than its working set', async () => {
     const clock = new ManualClock(0)
     const root = mkdtempSync(join(tmpdir(), 'rdg-rocks-root-'))
-    const b = new RocksDbStateBackend({ clock, path: mkdtempSync(join(tmpdir(), 'rdg-rocks-')), cacheEntries: 100, dirtyBudgetEntries: 150 })
+    const b = new RocksDbStateBackend({
+      clock,
+      path: mkdtempSync(join(tmpdir(), 'rdg-rocks-')),
+      cacheEntries: 100,
+      dirtyBudgetEntries: 150,
+    })
     const t = b.table(op, count)
     let id = 0
     for (let round = 0; round < 3; round++) {

@@ -28,7 +28,9 @@ afterEach(() => {
 
 /** Runs crash-child.ts, which SIGKILLs itself at `mode`; returns the handles it printed. */
 function crashChild(path: string, root: string, mode: 'before-complete' | 'after-complete'): StateSnapshotHandle[] {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'crash-child.ts'), path, root, mode], { encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'crash-child.ts'), path, root, mode], {
+    encoding: 'utf8',
+  })
   expect(r.signal, r.stderr).toBe('SIGKILL')
   return r.stdout
     .split('\n')

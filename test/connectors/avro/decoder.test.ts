@@ -43,14 +43,27 @@ describe('Avro decoding with a projection pushed down', () => {
     expect({ ...whole(type.toBuffer(event)) }).toEqual(event)
     // unknown field, every field, no list: nothing to push down
     expect(projectedReader(schema, ['nope'])).toBeNull()
-    expect(projectedReader(schema, schema.fields.map((f) => f.name))).toBeNull()
+    expect(
+      projectedReader(
+        schema,
+        schema.fields.map((f) => f.name),
+      ),
+    ).toBeNull()
     expect(createDecoder(format, 'avro').fields).toBeUndefined()
   })
 })
 
 describe('interned Avro strings', () => {
   it('decodes exactly what avsc decodes, repeats as the same string, long and non-ASCII strings too', () => {
-    const s = { type: 'record', name: 'S', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: ['null', 'string'] }, { name: 'c', type: { type: 'array', items: 'string' } }] }
+    const s = {
+      type: 'record',
+      name: 'S',
+      fields: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: ['null', 'string'] },
+        { name: 'c', type: { type: 'array', items: 'string' } },
+      ],
+    }
     const plain = avro.Type.forSchema(s as avro.Schema)
     const interned = avro.Type.forSchema(s as avro.Schema, { typeHook: internedStrings })
     const values = [

@@ -40,7 +40,13 @@ const v2 = {
   ],
 }
 /** Not readable as v1: `ts` became a string. */
-const broken = { ...v1, fields: [{ name: 'accountId', type: 'string' }, { name: 'ts', type: 'string' }] }
+const broken = {
+  ...v1,
+  fields: [
+    { name: 'accountId', type: 'string' },
+    { name: 'ts', type: 'string' },
+  ],
+}
 const format = avroFormat<Login>(v1)
 const rec = (value: unknown) => ({ value })
 
@@ -76,7 +82,10 @@ describe('schema directory', () => {
     expect((await createValueEncoder(format, { topic: 'logins', schemaDir: dir })).schemaId).toBe(1)
 
     const decode = await createValueDecoder(format, { schemaDir: dir })
-    const records = [rec(producerV1.encode({ accountId: 'a1', ts: 5, ip: '10.0.0.1' })), rec(producerV2.encode({ accountId: 'a2', ts: 6, country: 'NL' }))]
+    const records = [
+      rec(producerV1.encode({ accountId: 'a1', ts: 5, ip: '10.0.0.1' })),
+      rec(producerV2.encode({ accountId: 'a2', ts: 6, country: 'NL' })),
+    ]
     await decode.prepare(records)
     expect(decode.prepare(records)).toBeNull()
     expect({ ...decode(records[0]!.value) }).toEqual({ accountId: 'a1', ts: 5, ip: '10.0.0.1' })
@@ -89,7 +98,10 @@ describe('schema directory', () => {
     const producerV2 = await createAvroEncoder<{ accountId: string; ts: number; country: string }>(v2, { topic: 'logins', schemaDir: dir })
     const decode = await createValueDecoder(format, { schemaDir: dir, fields: ['ts', 'accountId'] })
     expect(decode.fields).toEqual(['accountId', 'ts'])
-    const records = [rec(producerV1.encode({ accountId: 'a1', ts: 5, ip: '10.0.0.1' })), rec(producerV2.encode({ accountId: 'a2', ts: 6, country: 'NL' }))]
+    const records = [
+      rec(producerV1.encode({ accountId: 'a1', ts: 5, ip: '10.0.0.1' })),
+      rec(producerV2.encode({ accountId: 'a2', ts: 6, country: 'NL' })),
+    ]
     await decode.prepare(records)
     expect({ ...decode(records[0]!.value) }).toEqual({ accountId: 'a1', ts: 5 })
     expect({ ...decode(records[1]!.value) }).toEqual({ accountId: 'a2', ts: 6 })
@@ -159,26 +171,42 @@ describe('schema registry over HTTP (test registry: our own fake of the Confluen
 
   it('registers, fetches each writer schema once, and resolves evolution', async () => {
     const producerV1 = await createValueEncoder(format, { topic: 'reg-logins', registryUrl: registry.url })
-    const producerV2 = await createAvroEncoder<{ accountId: string; ts: number; country: string }>(v2, { topic: 'reg-logins', registryUrl: registry.url })
+    const producerV2 = await createAvroEncoder<{ accountId: string; ts: number; country: string }>(v2, {
+      topic: 'reg-logins',
+      registryUrl: registry.url,
+    })
     expect(producerV2.schemaId).not.toBe(producerV1.schemaId)
     const decode = await createValueDecoder(format, { registryUrl: registry.url })
-    const batch = Array.from({ length: 50 }, (_, i) => rec((i % 2 ? producerV2 : producerV1).encode({ accountId: `a${i}`, ts: i, ip: 'i', country: 'c' })))
+    const batch = Array.from({ length: 50 }, (_, i) =>
+      rec((i % 2 ? producerV2 : producerV1).encode({ accountId: `a${i}`, ts: i, ip: 'i', country: 'c' })),
+    )
     registry.requests.length = 0
     await decode.prepare(batch)
     expect(decode.prepare(batch)).toBeNull()
-    expect(registry.requests.filter((r) => r.startsWith('GET /schemas/ids/')).sort()).toEqual([`GET /schemas/ids/${producerV1.schemaId}`, `GET /schemas/ids/${producerV2.schemaId}`])
-    expect(batch.map((r) => (decode(r.value)).ip)).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? '0.0.0.0' : 'i')))
+    expect(registry.requests.filter((r) => r.startsWith('GET /schemas/ids/')).sort()).toEqual([
+      `GET /schemas/ids/${producerV1.schemaId}`,
+      `GET /schemas/ids/${producerV2.schemaId}`,
+    ])
+    expect(batch.map((r) => decode(r.value).ip)).toEqual(Array.from({ length: 50 }, (_, i) => (i % 2 ? '0.0.0.0' : 'i')))
   })
 
   it('refuses an incompatible schema with a one-line error', async () => {
     await createValueEncoder(format, { topic: 'reg-strict', registryUrl: registry.url })
-    await expect(createAvroEncoder(broken, { topic: 'reg-strict', registryUrl: registry.url })).rejects.toThrow(/rejected the schema for reg-strict-value/)
+    await expect(createAvroEncoder(broken, { topic: 'reg-strict', registryUrl: registry.url })).rejects.toThrow(
+      /rejected the schema for reg-strict-value/,
+    )
   })
 
   it('waits out a registry that is down instead of dead-lettering, and knows a missing id', async () => {
-    const producer = await createAvroEncoder<{ accountId: string; ts: number; country: string }>({ ...v2, name: 'Login2' }, { topic: 'reg-down', registryUrl: registry.url })
+    const producer = await createAvroEncoder<{ accountId: string; ts: number; country: string }>(
+      { ...v2, name: 'Login2' },
+      { topic: 'reg-down', registryUrl: registry.url },
+    )
     const warnings: string[] = []
-    const decode = await createValueDecoder(avroFormat<unknown>({ ...v2, name: 'Login2' }), { registryUrl: registry.url, warn: (m) => warnings.push(m) })
+    const decode = await createValueDecoder(avroFormat<unknown>({ ...v2, name: 'Login2' }), {
+      registryUrl: registry.url,
+      warn: (m) => warnings.push(m),
+    })
     const value = producer.encode({ accountId: 'a', ts: 1, country: 'NL' })
     registry.failNext(5) // more than the client's own retries
     await decode.prepare([rec(value)])
@@ -192,7 +220,9 @@ describe('schema registry over HTTP (test registry: our own fake of the Confluen
   it('is a ConfigError when the registry does not answer', async () => {
     const dead = await startSchemaRegistry()
     await dead.close()
-    await expect(createValueDecoder(format, { registryUrl: dead.url })).rejects.toThrow(/schema registry http:\/\/127.0.0.1:\d+ does not answer/)
+    await expect(createValueDecoder(format, { registryUrl: dead.url })).rejects.toThrow(
+      /schema registry http:\/\/127.0.0.1:\d+ does not answer/,
+    )
   })
 })
 

@@ -3,9 +3,20 @@ import { MemoryDeadLetterSink } from '../../../connectors/memory/dead-letter-sin
 import { MemoryGraphSink } from '../../../connectors/memory/graph-sink.ts'
 import type { GraphEdge, GraphNode } from '../../../graph/model.ts'
 
-const node = (id: string, plan: string, eventTime: number): GraphNode => ({ kind: 'node', type: 'account', id, properties: { plan }, eventTime })
+const node = (id: string, plan: string, eventTime: number): GraphNode => ({
+  kind: 'node',
+  type: 'account',
+  id,
+  properties: { plan },
+  eventTime,
+})
 const edge = (dst: string, position: number, eventTime: number): GraphEdge => ({
-  kind: 'edge', type: 'started_watching', src: { type: 'profile', id: 'p1' }, dst: { type: 'title', id: dst }, properties: { position }, eventTime,
+  kind: 'edge',
+  type: 'started_watching',
+  src: { type: 'profile', id: 'p1' },
+  dst: { type: 'title', id: dst },
+  properties: { position },
+  eventTime,
 })
 
 describe('MemoryGraphSink', () => {
@@ -18,7 +29,10 @@ describe('MemoryGraphSink', () => {
     sink.write(edge('t1', 50, 4))
     sink.write(edge('t2', 7, 4))
     expect(sink.node('account', 'a1')?.properties).toEqual({ plan: 'premium' })
-    expect(sink.edgesFrom({ type: 'profile', id: 'p1' }, 'started_watching').map((e) => [e.dst.id, e.properties.position])).toEqual([['t1', 100], ['t2', 7]])
+    expect(sink.edgesFrom({ type: 'profile', id: 'p1' }, 'started_watching').map((e) => [e.dst.id, e.properties.position])).toEqual([
+      ['t1', 100],
+      ['t2', 7],
+    ])
     expect(sink.edgesTo({ type: 'title', id: 't2' })).toHaveLength(1)
     expect(sink.size).toBe(3)
     expect(sink.stale).toBe(2)
@@ -51,7 +65,8 @@ describe('MemoryGraphSink', () => {
 describe('MemoryDeadLetterSink', () => {
   it('counts letters per operator and keeps at most `keep` of them', async () => {
     const dlq = new MemoryDeadLetterSink({ keep: 2 })
-    for (const operator of ['decode', 'decode', 'late', 'decode']) dlq.write({ reason: 'bad', operator, source: null, value: null, eventTime: null })
+    for (const operator of ['decode', 'decode', 'late', 'decode'])
+      dlq.write({ reason: 'bad', operator, source: null, value: null, eventTime: null })
     await dlq.flush()
     expect(dlq.count).toBe(4)
     expect(dlq.letters).toHaveLength(2)

@@ -29,7 +29,13 @@ export function cassandraFixture(keyspacePrefix: string) {
       return client
     },
     async store(options: Partial<CassandraKvStoreOptions> = {}): Promise<CassandraKvStore> {
-      return CassandraKvStore.connect({ contactPoints: [info.contactPoint], localDataCenter: info.localDataCenter, keyspace, client: await this.client(), ...options })
+      return CassandraKvStore.connect({
+        contactPoints: [info.contactPoint],
+        localDataCenter: info.localDataCenter,
+        keyspace,
+        client: await this.client(),
+        ...options,
+      })
     },
   }
 }

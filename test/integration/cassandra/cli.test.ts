@@ -36,7 +36,15 @@ describe('rdg-job run and query with --store cassandra: (real server)', () => {
     const onCassandra = await cli('run', 'login-events', ...generator, '--data-dir', join(base, 'jobs-c'), '--store', flag)
     expect(onCassandra.code, onCassandra.err).toBe(0)
     expect(onCassandra.out).toMatch(/login-events: end-of-input/)
-    const onRocks = await cli('run', 'login-events', ...generator, '--data-dir', join(base, 'jobs-r'), '--store', `rocksdb:${join(base, 'graph')}`)
+    const onRocks = await cli(
+      'run',
+      'login-events',
+      ...generator,
+      '--data-dir',
+      join(base, 'jobs-r'),
+      '--store',
+      `rocksdb:${join(base, 'graph')}`,
+    )
     expect(onRocks.code, onRocks.err).toBe(0)
 
     const expected = await storeItems(join(base, 'graph'), loginJob.graph)

@@ -24,8 +24,17 @@ function events(n: number): GraphPrimitive[] {
     const t = 1_700_000_000_000 + Math.floor(next() * 1_000_000)
     const profile = `p${Math.floor(next() * 40)}`
     const title = `t${Math.floor(next() * 25)}`
-    if (next() < 0.2) out.push({ kind: 'node', type: 'title', id: title, properties: { name: `Title ${title} v${i}`, genre: 'drama' }, eventTime: t })
-    else out.push({ kind: 'edge', type: 'started_watching', src: { type: 'profile', id: profile }, dst: { type: 'title', id: title }, properties: { lastWatchTime: t, positionSec: i, deviceType: 'tv' }, eventTime: t })
+    if (next() < 0.2)
+      out.push({ kind: 'node', type: 'title', id: title, properties: { name: `Title ${title} v${i}`, genre: 'drama' }, eventTime: t })
+    else
+      out.push({
+        kind: 'edge',
+        type: 'started_watching',
+        src: { type: 'profile', id: profile },
+        dst: { type: 'title', id: title },
+        properties: { lastWatchTime: t, positionSec: i, deviceType: 'tv' },
+        eventTime: t,
+      })
   }
   return out
 }
@@ -42,7 +51,16 @@ async function scanAll(store: KvDataStore, namespace: string): Promise<Map<strin
 }
 
 async function write(store: KvDataStore, list: readonly GraphPrimitive[]): Promise<void> {
-  const sink = new KvGraphSink({ store, schema: playbackGraph, clock: systemClock, batchSize: 250, maxInFlight: 4, onReject: (l) => { throw new Error(l.reason) } })
+  const sink = new KvGraphSink({
+    store,
+    schema: playbackGraph,
+    clock: systemClock,
+    batchSize: 250,
+    maxInFlight: 4,
+    onReject: (l) => {
+      throw new Error(l.reason)
+    },
+  })
   for (const p of list) {
     sink.write(p, p.eventTime)
     if (sink.backpressured) await sink.drain()
@@ -70,7 +88,9 @@ describe('Cassandra: last-writer-wins by USING TIMESTAMP, and TTLs', () => {
     }
     // the write time Cassandra keeps is the event time in microseconds
     const client = await cass.client()
-    const rs = await client.execute(`SELECT record_id, item_key, WRITETIME(value) AS wt FROM ${cass.keyspace}.${tableNameFor(nodeNamespace('title'))}`)
+    const rs = await client.execute(
+      `SELECT record_id, item_key, WRITETIME(value) AS wt FROM ${cass.keyspace}.${tableNameFor(nodeNamespace('title'))}`,
+    )
     const titles = await scanAll(reference, nodeNamespace('title'))
     expect(rs.rowLength).toBe(titles.size)
     for (const row of rs.rows) expect(Number(row.wt)).toBe(titles.get(`${row.record_id as string}/props`)!.eventTime * 1_000)
@@ -85,7 +105,9 @@ describe('Cassandra: last-writer-wins by USING TIMESTAMP, and TTLs', () => {
       { namespace: 'node.session', recordId: 's1', item: { key: 'props', value: {}, eventTime: 1 }, recordTtlMs: 7_200_000 },
     ])
     const client = await cass.client()
-    const ttls = await client.execute(`SELECT item_key, TTL(value) AS ttl FROM ${cass.keyspace}.${tableNameFor('edge.session_device')} WHERE record_id = 's1'`)
+    const ttls = await client.execute(
+      `SELECT item_key, TTL(value) AS ttl FROM ${cass.keyspace}.${tableNameFor('edge.session_device')} WHERE record_id = 's1'`,
+    )
     const byKey = Object.fromEntries(ttls.rows.map((r) => [r.item_key as string, r.ttl as number]))
     expect(byKey['device:d1']).toBeGreaterThan(0)
     expect(byKey['device:d1']).toBeLessThanOrEqual(2)

@@ -20,7 +20,14 @@ const OUTAGE_MS = 30_000
 function primitive(i: number): GraphPrimitive {
   const t = 1_700_000_000_000 + i * 10
   if (i % 5 === 0) return { kind: 'node', type: 'title', id: `t${i % 97}`, properties: { name: `n${i}`, genre: 'drama' }, eventTime: t }
-  return { kind: 'edge', type: 'started_watching', src: { type: 'profile', id: `p${i % 300}` }, dst: { type: 'title', id: `t${i % 97}` }, properties: { lastWatchTime: t, positionSec: i, deviceType: 'tv' }, eventTime: t }
+  return {
+    kind: 'edge',
+    type: 'started_watching',
+    src: { type: 'profile', id: `p${i % 300}` },
+    dst: { type: 'title', id: `t${i % 97}` },
+    properties: { lastWatchTime: t, positionSec: i, deviceType: 'tv' },
+    eventTime: t,
+  }
 }
 
 async function scanAll(store: KvDataStore, namespace: string): Promise<Map<string, ScanRow>> {
@@ -39,7 +46,12 @@ describe('Cassandra outage during a run', () => {
     const info = inject('cassandra')
     const server = CassandraServer.attach(info.dir)
     const keyspace = `kv_outage_${process.pid}`
-    const store = await CassandraKvStore.connect({ contactPoints: [info.contactPoint], localDataCenter: info.localDataCenter, keyspace, requestTimeoutMs: 4_000 })
+    const store = await CassandraKvStore.connect({
+      contactPoints: [info.contactPoint],
+      localDataCenter: info.localDataCenter,
+      keyspace,
+      requestTimeoutMs: 4_000,
+    })
     const retries: string[] = []
     const sink = new KvGraphSink({
       store,

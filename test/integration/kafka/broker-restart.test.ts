@@ -42,10 +42,27 @@ describe('broker restart during a run (real broker, restarted)', () => {
     const encoder = await createValueEncoder(playbackJob.value, { topic, schemaDir })
     const values = [...events, sentinelAfter(events)].map((e) => encoder.encode(e))
 
-    const io = await kafkaJobIo({ job: playbackJob, brokers, topic, groupId: uniqueName('rdg'), schemaDir, publishGraph: { topicPrefix: uniqueName('rdg') }, maxBufferedRecords: 500, logLevel: 'nothing' })
+    const io = await kafkaJobIo({
+      job: playbackJob,
+      brokers,
+      topic,
+      groupId: uniqueName('rdg'),
+      schemaDir,
+      publishGraph: { topicPrefix: uniqueName('rdg') },
+      maxBufferedRecords: 500,
+      logLevel: 'nothing',
+    })
     const collected = new CollectingSink<GraphPrimitive>('collected')
     const deadLetters = new CollectingSink<DeadLetter>('dlq')
-    const handle = runJob(playbackJob, { ...io, deadLetterSink: deadLetters, graphSinks: [collected, ...io.graphSinks], dataDir: join(base, 'job'), state: { backend: 'heap' }, checkpoint: { intervalMs: 500 }, batchSize: 200 })
+    const handle = runJob(playbackJob, {
+      ...io,
+      deadLetterSink: deadLetters,
+      graphSinks: [collected, ...io.graphSinks],
+      dataDir: join(base, 'job'),
+      state: { backend: 'heap' },
+      checkpoint: { intervalMs: 500 },
+      batchSize: 200,
+    })
 
     // The feeder stays at most ~300 records ahead of the job, so the job is mid-stream
     // when the broker dies; its sends during the outage are retried until it is back.
@@ -55,7 +72,11 @@ describe('broker restart during a run (real broker, restarted)', () => {
     let restarted = false
     const feeder = (async () => {
       while (sent < values.length) {
-        await waitFor(() => handle.metrics.recordsIn >= sent - 300, 120_000, () => `job at ${handle.metrics.recordsIn}, fed ${sent}`)
+        await waitFor(
+          () => handle.metrics.recordsIn >= sent - 300,
+          120_000,
+          () => `job at ${handle.metrics.recordsIn}, fed ${sent}`,
+        )
         const chunk = values.slice(sent, sent + 100).map((value) => ({ value }))
         for (;;) {
           try {
@@ -69,12 +90,24 @@ describe('broker restart during a run (real broker, restarted)', () => {
       }
     })()
     try {
-      await waitFor(() => handle.metrics.recordsIn >= 2_000, 60_000, () => `records in ${handle.metrics.recordsIn}`)
+      await waitFor(
+        () => handle.metrics.recordsIn >= 2_000,
+        60_000,
+        () => `records in ${handle.metrics.recordsIn}`,
+      )
       await kafka.restart({ hard: true })
       restarted = true
       await feeder
-      await waitFor(() => handle.metrics.recordsIn >= values.length, 120_000, () => `${handle.metrics.recordsIn} of ${values.length} records in`)
-      await waitFor(() => foldGraph(collected.values()).size >= expected.size, 120_000, () => `${foldGraph(collected.values()).size} of ${expected.size} graph identities, ${handle.metrics.recordsIn} records in`)
+      await waitFor(
+        () => handle.metrics.recordsIn >= values.length,
+        120_000,
+        () => `${handle.metrics.recordsIn} of ${values.length} records in`,
+      )
+      await waitFor(
+        () => foldGraph(collected.values()).size >= expected.size,
+        120_000,
+        () => `${foldGraph(collected.values()).size} of ${expected.size} graph identities, ${handle.metrics.recordsIn} records in`,
+      )
     } finally {
       await producer.disconnect()
       await handle.stop()

@@ -15,13 +15,26 @@ import { RocksDbKvStore } from '../../../store/kv/rocksdb-kv.ts'
 import { KvGraphSink } from '../../../store/graph-sink.ts'
 import playbackJob from '../../../jobs/playback-events.ts'
 
-const [brokers, topic, groupId, dataDir, storeDir, schemaDir, totalArg] = process.argv.slice(2) as [string, string, string, string, string, string, string]
+const [brokers, topic, groupId, dataDir, storeDir, schemaDir, totalArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+]
 const total = Number(totalArg)
 
 // A short session: the broker drops a killed predecessor from the group after 6 s (its minimum).
 const io = await kafkaJobIo({ job: playbackJob, brokers, topic, groupId, schemaDir, sessionTimeoutMs: 6_000, logLevel: 'nothing' })
 const store = await RocksDbKvStore.open(storeDir)
-const kv = new KvGraphSink({ id: 'graph-store', store, schema: playbackJob.graph, onReject: (l) => io.deadLetterSink.write(l, l.eventTime ?? 0) })
+const kv = new KvGraphSink({
+  id: 'graph-store',
+  store,
+  schema: playbackJob.graph,
+  onReject: (l) => io.deadLetterSink.write(l, l.eventTime ?? 0),
+})
 const handle = runJob(playbackJob, {
   ...io,
   graphSinks: [kv],

@@ -54,7 +54,9 @@ function runChild(args: string[], killAt?: number): Promise<Run> {
 
 function expectedItems(graph: Map<string, GraphPrimitive>): StoreItems {
   const out: StoreItems = new Map()
-  for (const p of graph.values()) for (const w of writesFor(playbackJob.graph, p)) out.set(`${w.namespace}|${w.recordId}|${w.item.key}`, { value: w.item.value, eventTime: w.item.eventTime })
+  for (const p of graph.values())
+    for (const w of writesFor(playbackJob.graph, p))
+      out.set(`${w.namespace}|${w.recordId}|${w.item.key}`, { value: w.item.value, eventTime: w.item.eventTime })
   return out
 }
 

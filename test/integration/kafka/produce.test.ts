@@ -44,7 +44,18 @@ describe('produce generator events to Kafka (real broker)', () => {
   it('writes every event in the wire format, keyed by account, malformed ones undecodable', async () => {
     const topic = uniqueName('playback-events')
     const schemaDir = join(base, 'schemas-dir')
-    const summary = await produceEvents({ brokers, topic, events: 'playback-events', format, count: 1_500, seed: 5, malformedRate: 0.02, schemaDir, createPartitions: 3, logLevel: 'nothing' })
+    const summary = await produceEvents({
+      brokers,
+      topic,
+      events: 'playback-events',
+      format,
+      count: 1_500,
+      seed: 5,
+      malformedRate: 0.02,
+      schemaDir,
+      createPartitions: 3,
+      logLevel: 'nothing',
+    })
     expect(summary).toMatchObject({ topic, pushed: 1_500, acknowledged: 1_500, stopped: false })
     expect(summary.schemaId).toBeTypeOf('number')
 
@@ -87,17 +98,36 @@ describe('produce generator events to Kafka (real broker)', () => {
     const clock = new ManualClock(1_000_000)
     const reports: ProduceProgress[] = []
     let done = false
-    const run = produceEvents({ brokers, topic, events: 'playback-events', format, count: 250, rate: 100, schemaDir: join(base, 'schemas-rate'), clock, logLevel: 'nothing', onProgress: (p) => reports.push(p) })
+    const run = produceEvents({
+      brokers,
+      topic,
+      events: 'playback-events',
+      format,
+      count: 250,
+      rate: 100,
+      schemaDir: join(base, 'schemas-rate'),
+      clock,
+      logLevel: 'nothing',
+      onProgress: (p) => reports.push(p),
+    })
     void run.finally(() => (done = true))
     let seconds = 0
     while (!done) {
       // Advance only while the producer waits on the clock (readiness, not a fixed delay).
-      await waitFor(() => done || clock.scheduler.actions.length > 0, 30_000, () => 'the producer to wait on its clock')
+      await waitFor(
+        () => done || clock.scheduler.actions.length > 0,
+        30_000,
+        () => 'the producer to wait on its clock',
+      )
       if (done) break
       const before = reports.length
       clock.advance(1_000)
       seconds++
-      await waitFor(() => done || reports.length > before, 30_000, () => `a progress report after second ${seconds}`)
+      await waitFor(
+        () => done || reports.length > before,
+        30_000,
+        () => `a progress report after second ${seconds}`,
+      )
       // Never ahead of the rate.
       expect(reports.at(-1)!.pushed).toBeLessThanOrEqual(100 * seconds)
     }
@@ -112,7 +142,17 @@ describe('produce generator events to Kafka (real broker)', () => {
     try {
       const topic = uniqueName('playback-events')
       await createTopic(brokers, topic, 1)
-      const summary = await produceEvents({ brokers, topic, events: 'playback-events', format, count: 200, seed: 9, malformedRate: 0, registryUrl: registry.url, logLevel: 'nothing' })
+      const summary = await produceEvents({
+        brokers,
+        topic,
+        events: 'playback-events',
+        format,
+        count: 200,
+        seed: 9,
+        malformedRate: 0,
+        registryUrl: registry.url,
+        logLevel: 'nothing',
+      })
       expect(registry.requests).toContain(`POST /subjects/${topic}-value/versions`)
       const messages = await readTopic(brokers, topic, 200)
       expect(messages.every((m) => m.value[0] === 0 && m.value.readInt32BE(1) === summary.schemaId)).toBe(true)
@@ -130,7 +170,16 @@ describe('produce generator events to Kafka (real broker)', () => {
     await createTopic(brokers, topic, 1)
     const stop = new AbortController()
     stop.abort()
-    const summary = await produceEvents({ brokers, topic, events: 'playback-events', format, count: 10_000, schemaDir: join(base, 'schemas-stop'), signal: stop.signal, logLevel: 'nothing' })
+    const summary = await produceEvents({
+      brokers,
+      topic,
+      events: 'playback-events',
+      format,
+      count: 10_000,
+      schemaDir: join(base, 'schemas-stop'),
+      signal: stop.signal,
+      logLevel: 'nothing',
+    })
     expect(summary).toMatchObject({ pushed: 0, acknowledged: 0, stopped: true })
   })
 
@@ -140,7 +189,15 @@ describe('produce generator events to Kafka (real broker)', () => {
     const noTopic = produceEvents({ brokers, topic: missing, events: 'playback-events', format, count: 10, schemaDir, logLevel: 'nothing' })
     await expect(noTopic).rejects.toThrow(ConfigError)
     await expect(noTopic).rejects.toThrow(`topic ${missing} does not exist on ${brokers.join(',')}`)
-    const noBroker = produceEvents({ brokers: '127.0.0.1:1', topic: missing, events: 'playback-events', format, count: 10, schemaDir, logLevel: 'nothing' })
+    const noBroker = produceEvents({
+      brokers: '127.0.0.1:1',
+      topic: missing,
+      events: 'playback-events',
+      format,
+      count: 10,
+      schemaDir,
+      logLevel: 'nothing',
+    })
     await expect(noBroker).rejects.toThrow(/^cannot reach Kafka at 127\.0\.0\.1:1 \(.*\)/)
     const noSchemas = produceEvents({ brokers, topic: missing, events: 'playback-events', format, count: 10 })
     await expect(noSchemas).rejects.toThrow(/pass --registry <url> or --schema-dir <dir>/)
@@ -150,7 +207,20 @@ describe('produce generator events to Kafka (real broker)', () => {
     const topic = 'playback-events'
     const before = await withAdmin(brokers, async (admin) => ((await admin.listTopics()).includes(topic) ? highWatermark(topic) : 0))
     const schemaDir = join(base, 'schemas-cli')
-    const cli = yargs(['produce', topic, '--brokers', brokers.join(','), '--count', '300', '--seed', '3', '--schema-dir', schemaDir, '--partitions', '2'])
+    const cli = yargs([
+      'produce',
+      topic,
+      '--brokers',
+      brokers.join(','),
+      '--count',
+      '300',
+      '--seed',
+      '3',
+      '--schema-dir',
+      schemaDir,
+      '--partitions',
+      '2',
+    ])
       .command(produceCommand)
       .strict()
       .fail((msg, err) => {
@@ -159,9 +229,11 @@ describe('produce generator events to Kafka (real broker)', () => {
     await cli.parseAsync()
     expect((await highWatermark(topic)) - before).toBe(300)
 
-    const bad = yargs(['produce', 'no-such-topic', '--brokers', brokers.join(','), '--schema-dir', schemaDir]).command(produceCommand).fail((msg, err) => {
-      throw err ?? new Error(msg)
-    })
+    const bad = yargs(['produce', 'no-such-topic', '--brokers', brokers.join(','), '--schema-dir', schemaDir])
+      .command(produceCommand)
+      .fail((msg, err) => {
+        throw err ?? new Error(msg)
+      })
     await expect(bad.parseAsync()).rejects.toThrow('the generator has no events for topic "no-such-topic"')
   })
 })

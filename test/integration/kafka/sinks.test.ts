@@ -30,13 +30,34 @@ const graph = defineGraphSchema({
 })
 
 function sink(prefix: string, extra: Partial<Parameters<typeof createKafkaGraphSink>[0]> = {}): KafkaGraphSink {
-  const s = createKafkaGraphSink({ brokers, graph, topicPrefix: prefix, schemaDir, createTopics: { partitions: 2 }, logLevel: 'nothing', ...extra })
+  const s = createKafkaGraphSink({
+    brokers,
+    graph,
+    topicPrefix: prefix,
+    schemaDir,
+    createTopics: { partitions: 2 },
+    logLevel: 'nothing',
+    ...extra,
+  })
   toClose.push(s)
   return s
 }
 
-const account = (i: number, t = 1_000): GraphPrimitive => ({ kind: 'node', type: 'account', id: `a${i}`, properties: { plan: i % 2 ? 'basic' : 'premium', score: i / 2 }, eventTime: t })
-const edge = (i: number): GraphPrimitive => ({ kind: 'edge', type: 'has_profile', src: { type: 'account', id: `a${i}` }, dst: { type: 'profile', id: `p${i}` }, properties: { since: 5 }, eventTime: 2_000 })
+const account = (i: number, t = 1_000): GraphPrimitive => ({
+  kind: 'node',
+  type: 'account',
+  id: `a${i}`,
+  properties: { plan: i % 2 ? 'basic' : 'premium', score: i / 2 },
+  eventTime: t,
+})
+const edge = (i: number): GraphPrimitive => ({
+  kind: 'edge',
+  type: 'has_profile',
+  src: { type: 'account', id: `a${i}` },
+  dst: { type: 'profile', id: `p${i}` },
+  properties: { since: 5 },
+  eventTime: 2_000,
+})
 
 describe('Kafka graph sink against a real broker', () => {
   it('publishes each node and edge type to its own topic, Avro-framed and keyed by identity', async () => {
@@ -44,7 +65,12 @@ describe('Kafka graph sink against a real broker', () => {
     const rejects: DeadLetter[] = []
     const s = sink(prefix, { onReject: (l) => rejects.push(l) })
     await s.open(ctx)
-    const written = [account(1), account(2), edge(1), { kind: 'node', type: 'profile', id: 'p1', properties: {}, eventTime: 3 } as GraphPrimitive]
+    const written = [
+      account(1),
+      account(2),
+      edge(1),
+      { kind: 'node', type: 'profile', id: 'p1', properties: {}, eventTime: 3 } as GraphPrimitive,
+    ]
     for (const p of written) s.write(p, p.eventTime)
     s.write({ kind: 'node', type: 'planet', id: 'x', properties: {}, eventTime: 1 }, 1)
     await s.flush()
@@ -57,15 +83,27 @@ describe('Kafka graph sink against a real broker', () => {
     const edges = await readTopic(brokers, `${prefix}.edge.has_profile`, 1)
     const profiles = await readTopic(brokers, `${prefix}.node.profile`, 1)
     for (const decode of [decodeNode, decodeEdge]) await decode.prepare([...accounts, ...edges, ...profiles])
-    const back = [...accounts.map((m) => ({ key: m.key, p: decodeNode(m.value) })), ...edges.map((m) => ({ key: m.key, p: decodeEdge(m.value) })), ...profiles.map((m) => ({ key: m.key, p: decodeNode(m.value) }))]
+    const back = [
+      ...accounts.map((m) => ({ key: m.key, p: decodeNode(m.value) })),
+      ...edges.map((m) => ({ key: m.key, p: decodeEdge(m.value) })),
+      ...profiles.map((m) => ({ key: m.key, p: decodeNode(m.value) })),
+    ]
     for (const { key, p } of back) expect(key).toBe(identityOf({ ...p, kind: 'src' in p ? 'edge' : 'node' } as GraphPrimitive))
     const plain = back.map(({ p }) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>)
-    expect(plain).toEqual(expect.arrayContaining([
-      { type: 'account', id: 'a1', properties: { plan: 'basic', score: 0.5 }, eventTime: 1_000 },
-      { type: 'account', id: 'a2', properties: { plan: 'premium', score: 1 }, eventTime: 1_000 },
-      { type: 'has_profile', src: { type: 'account', id: 'a1' }, dst: { type: 'profile', id: 'p1' }, properties: { since: 5 }, eventTime: 2_000 },
-      { type: 'profile', id: 'p1', properties: {}, eventTime: 3 },
-    ]))
+    expect(plain).toEqual(
+      expect.arrayContaining([
+        { type: 'account', id: 'a1', properties: { plan: 'basic', score: 0.5 }, eventTime: 1_000 },
+        { type: 'account', id: 'a2', properties: { plan: 'premium', score: 1 }, eventTime: 1_000 },
+        {
+          type: 'has_profile',
+          src: { type: 'account', id: 'a1' },
+          dst: { type: 'profile', id: 'p1' },
+          properties: { since: 5 },
+          eventTime: 2_000,
+        },
+        { type: 'profile', id: 'p1', properties: {}, eventTime: 3 },
+      ]),
+    )
   })
 
   it('signals backpressure over its bound and drains to half of it, losing nothing', async () => {
@@ -86,7 +124,9 @@ describe('Kafka graph sink against a real broker', () => {
     const s = sink(uniqueName('missing'), { createTopics: false })
     const err = await s.open(ctx).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ConfigError)
-    expect((err as Error).message).toMatch(/^topics .*\.node\.account, .*\.node\.profile, .*\.edge\.has_profile do not exist on 127\.0\.0\.1:\d+; create them or check --brokers$/)
+    expect((err as Error).message).toMatch(
+      /^topics .*\.node\.account, .*\.node\.profile, .*\.edge\.has_profile do not exist on 127\.0\.0\.1:\d+; create them or check --brokers$/,
+    )
   })
 })
 
@@ -97,14 +137,47 @@ describe('Kafka dead-letter sink against a real broker', () => {
     toClose.push(dlq)
     await dlq.open(ctx)
     expect(dlq.topic).toBe(`${sourceTopic}.dlq`)
-    dlq.write({ reason: 'cannot decode: wrong magic byte 0x7b', operator: 'decode', source: { id: 'kafka-x', partition: 2, offset: '41' }, value: { base64: 'e30=' }, eventTime: null }, 0)
+    dlq.write(
+      {
+        reason: 'cannot decode: wrong magic byte 0x7b',
+        operator: 'decode',
+        source: { id: 'kafka-x', partition: 2, offset: '41' },
+        value: { base64: 'e30=' },
+        eventTime: null,
+      },
+      0,
+    )
     dlq.write({ reason: 'late', operator: 'dedup', source: null, value: { a: 1 }, eventTime: 7 }, 7)
     await dlq.flush()
     const messages = await readTopic(brokers, dlq.topic, 2)
     const letters = messages.map((m) => ({ key: m.key, letter: JSON.parse(m.value.toString()) as DeadLetterMessage }))
     expect(letters).toEqual([
-      { key: `${sourceTopic}:2:41`, letter: { reason: 'cannot decode: wrong magic byte 0x7b', operator: 'decode', sourceTopic, partition: 2, offset: '41', value: { base64: 'e30=' }, eventTime: null, job: 'sink-test' } },
-      { key: null, letter: { reason: 'late', operator: 'dedup', sourceTopic, partition: null, offset: null, value: { a: 1 }, eventTime: 7, job: 'sink-test' } },
+      {
+        key: `${sourceTopic}:2:41`,
+        letter: {
+          reason: 'cannot decode: wrong magic byte 0x7b',
+          operator: 'decode',
+          sourceTopic,
+          partition: 2,
+          offset: '41',
+          value: { base64: 'e30=' },
+          eventTime: null,
+          job: 'sink-test',
+        },
+      },
+      {
+        key: null,
+        letter: {
+          reason: 'late',
+          operator: 'dedup',
+          sourceTopic,
+          partition: null,
+          offset: null,
+          value: { a: 1 },
+          eventTime: 7,
+          job: 'sink-test',
+        },
+      },
     ])
   })
 })

@@ -20,16 +20,23 @@ function source(topic: string, extra: Partial<KafkaSourceOptions> = {}): KafkaSo
 
 /** Values `<partition>:<i>` spread over partitions, in order within each. */
 function messages(partitions: number, perPartition: number) {
-  return Array.from({ length: partitions * perPartition }, (_, i) => ({ partition: i % partitions, value: `${i % partitions}:${Math.floor(i / partitions)}` }))
+  return Array.from({ length: partitions * perPartition }, (_, i) => ({
+    partition: i % partitions,
+    value: `${i % partitions}:${Math.floor(i / partitions)}`,
+  }))
 }
 
 async function pollUntil(s: KafkaSource, count: number, max = 500, timeoutMs = 30_000): Promise<SourceRecord<Buffer>[]> {
   const out: SourceRecord<Buffer>[] = []
-  await waitFor(async () => {
-    const batch = await s.poll(max)
-    out.push(...batch.records)
-    return out.length >= count
-  }, timeoutMs, () => `polled ${out.length} of ${count}`)
+  await waitFor(
+    async () => {
+      const batch = await s.poll(max)
+      out.push(...batch.records)
+      return out.length >= count
+    },
+    timeoutMs,
+    () => `polled ${out.length} of ${count}`,
+  )
   return out
 }
 
@@ -73,10 +80,18 @@ describe('Kafka source against a real broker', () => {
     await createTopic(brokers, topic, 2)
     // 1 KB values: one fetch brings at most ~2 000 per partition, far from the 10 000 produced
     const pad = 'x'.repeat(1_000)
-    await produce(brokers, topic, messages(2, 5_000).map((m) => ({ ...m, value: `${m.value}|${pad}` })))
+    await produce(
+      brokers,
+      topic,
+      messages(2, 5_000).map((m) => ({ ...m, value: `${m.value}|${pad}` })),
+    )
     const s = source(topic, { maxBufferedRecords: 500 })
     await s.open(testSourceContext())
-    await waitFor(() => s.isPaused, 20_000, () => `paused (buffered ${s.buffered})`)
+    await waitFor(
+      () => s.isPaused,
+      20_000,
+      () => `paused (buffered ${s.buffered})`,
+    )
     expect(s.buffered).toBeGreaterThanOrEqual(500)
     expect(s.buffered).toBeLessThan(5_000)
     const records = await pollUntil(s, 10_000, 200)
@@ -128,13 +143,21 @@ describe('Kafka source against a real broker', () => {
     const topic = uniqueName('start')
     await createTopic(brokers, topic, 1)
     const t0 = 1_700_000_000_000
-    await produce(brokers, topic, Array.from({ length: 20 }, (_, i) => ({ value: `old-${i}`, timestamp: t0 + i * 1_000 })))
+    await produce(
+      brokers,
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ value: `old-${i}`, timestamp: t0 + i * 1_000 })),
+    )
     const fromTime = source(topic, { start: { timestamp: t0 + 15_000 } })
     await fromTime.open(testSourceContext())
     expect((await pollUntil(fromTime, 5)).map((r) => r.value.toString())).toEqual(['old-15', 'old-16', 'old-17', 'old-18', 'old-19'])
     const latest = source(topic, { start: 'latest' })
     await latest.open(testSourceContext())
-    await waitFor(() => latest.positions()['0'] === '20', 10_000, () => `latest at 20, positions ${JSON.stringify(latest.positions())}`)
+    await waitFor(
+      () => latest.positions()['0'] === '20',
+      10_000,
+      () => `latest at 20, positions ${JSON.stringify(latest.positions())}`,
+    )
     await produce(brokers, topic, [{ value: 'new-0' }])
     expect((await pollUntil(latest, 1)).map((r) => r.value.toString())).toEqual(['new-0'])
   })
@@ -179,22 +202,34 @@ describe('Kafka source against a real broker', () => {
     const b = source(topic, { groupId, sessionTimeoutMs: 10_000 })
     const opening = b.open(testSourceContext())
     // a keeps polling (as the engine does) while the group rebalances
-    await waitFor(async () => {
-      fromA.push(...(await a.poll(100)).records)
-      return a.partitions.length === 1 && b.partitions.length === 1
-    }, 60_000, () => `a=${a.partitions} b=${b.partitions}`)
+    await waitFor(
+      async () => {
+        fromA.push(...(await a.poll(100)).records)
+        return a.partitions.length === 1 && b.partitions.length === 1
+      },
+      60_000,
+      () => `a=${a.partitions} b=${b.partitions}`,
+    )
     await opening
     expect(ctxA.checkpointRequests).toContain('rebalance')
     const kept = a.partitions[0]!
     const moved = b.partitions[0]!
     // a dropped the partition it gave up from its positions
     expect(a.positions()).toEqual({ [String(kept)]: '200' })
-    await produce(brokers, topic, messages(2, 200).map((m) => ({ ...m, value: `new-${m.value}` })))
+    await produce(
+      brokers,
+      topic,
+      messages(2, 200).map((m) => ({ ...m, value: `new-${m.value}` })),
+    )
     const fromB: SourceRecord<Buffer>[] = []
-    await waitFor(async () => {
-      fromB.push(...(await b.poll(500)).records)
-      return fromB.some((r) => r.value.toString() === `new-${moved}:199`)
-    }, 30_000, () => `b read ${fromB.length}`)
+    await waitFor(
+      async () => {
+        fromB.push(...(await b.poll(500)).records)
+        return fromB.some((r) => r.value.toString() === `new-${moved}:199`)
+      },
+      30_000,
+      () => `b read ${fromB.length}`,
+    )
     expect(new Set(fromB.map((r) => r.partition))).toEqual(new Set([moved]))
     // b continues from a's last committed checkpoint of that partition: nothing lost; at
     // most the records a handed out after it are read again (an idle member cannot hold
