@@ -95,7 +95,10 @@ export async function executeQuery(
   if (q.kind === 'node') {
     const node = await g.getNode(start, q.select)
     if (q.json) return [JSON.stringify(node)]
-    return [node ? `${q.type} ${q.id}  updated ${formatTime(node.eventTime)}  ${JSON.stringify(node.properties)}` : `no ${q.type} ${q.id}`]
+    const decl = deps.schema.nodes[q.type]!.properties
+    return [
+      node ? `${q.type} ${q.id}  updated ${formatTime(node.eventTime)}  ${shownProperties(node.properties, decl)}` : `no ${q.type} ${q.id}`,
+    ]
   }
   if (q.kind === 'neighbors') {
     const page = await g.neighbors(start, q.edge, {
@@ -114,7 +117,10 @@ export async function executeQuery(
         ]).body.trimEnd(),
       ]
     if (q.json) return [JSON.stringify(page)]
-    const lines = page.neighbors.map((n) => `${n.node.type} ${n.node.id}  ${formatTime(n.eventTime)}  ${JSON.stringify(n.properties)}`)
+    const decl = deps.schema.edges[q.edge]?.properties ?? {}
+    const lines = page.neighbors.map(
+      (n) => `${n.node.type} ${n.node.id}  ${formatTime(n.eventTime)}  ${shownProperties(n.properties, decl)}`,
+    )
     if (lines.length === 0) lines.push('(none)')
     if (page.next) lines.push(`more: --page ${page.next}`)
     return lines
@@ -267,4 +273,14 @@ export const queryCommand: CommandModule = {
       })
       .demandCommand(1, 'say what to query: node, neighbors or traverse'),
   handler: () => {},
+}
+
+/** Properties for a person to read: those the schema types as timestamps in ISO-8601 (`--json` keeps epoch ms). */
+export function shownProperties(properties: Readonly<Record<string, unknown>>, decl: Readonly<Record<string, string>>): string {
+  const shown: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(properties)) {
+    const timestamp = decl[name] === 'timestamp' || decl[name] === 'timestamp?'
+    shown[name] = timestamp && typeof value === 'number' && Number.isFinite(value) ? formatTime(value) : value
+  }
+  return JSON.stringify(shown)
 }

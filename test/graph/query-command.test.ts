@@ -74,7 +74,7 @@ describe('rdg-job query', () => {
     const json = async (extra: object) =>
       JSON.parse(
         (await executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', json: true, ...extra }, deps))[0]!,
-      ) as { neighbors: Array<{ node: { id: string } }>; next: string | null }
+      ) as { neighbors: Array<{ node: { id: string }; properties: Record<string, unknown> }>; next: string | null }
     expect((await json({})).neighbors.map((n) => n.node.id)).toEqual(['t2', 't1'])
     expect((await json({ order: 'any' })).neighbors.map((n) => n.node.id)).toEqual(['t1', 't2'])
     expect((await json({ lookback: '7d' })).neighbors.map((n) => n.node.id)).toEqual(['t2'])
@@ -83,7 +83,9 @@ describe('rdg-job query', () => {
     expect(first.next).not.toBeNull()
     expect((await json({ limit: 1, page: first.next })).neighbors.map((n) => n.node.id)).toEqual(['t1'])
     const text = await executeQuery({ kind: 'neighbors', type: 'profile', id: 'p1', edge: 'started_watching', limit: 1 }, deps)
-    expect(text[0]).toMatch(/^title t2 {2}.* {2}\{"lastWatchTime":\d+,"positionSec":10,"deviceType":"tv"\}$/)
+    // a timestamp-typed property reads as ISO-8601 for a person; --json keeps epoch ms
+    expect(text[0]).toMatch(/^title t2 {2}.* {2}\{"lastWatchTime":"\d{4}-\d\d-\d\dT[\d:.]+Z","positionSec":10,"deviceType":"tv"\}$/)
+    expect((await json({ limit: 1 })).neighbors[0]!.properties.lastWatchTime).toEqual(expect.any(Number))
     expect(text[1]).toMatch(/^more: --page \S+$/)
     expect(
       await executeQuery({ kind: 'neighbors', type: 'title', id: 't1', edge: 'started_watching', in: true, select: ['positionSec'] }, deps),
