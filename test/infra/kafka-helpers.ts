@@ -43,9 +43,14 @@ export interface RawMessage {
   readonly timestamp?: number
 }
 
-/** Produces in chunks (under the broker's 1 MB request batch limit) with acks from all replicas. */
+/**
+ * Produces in chunks (under the broker's 1 MB request batch limit) with acks from all
+ * replicas, idempotently: on a loaded machine a send can time out after the broker wrote
+ * it, and a plain retry then writes the chunk twice (seen in CI: a partition holding 100
+ * records where the test wrote 50).
+ */
 export async function produce(brokers: string[], topic: string, messages: readonly RawMessage[]): Promise<void> {
-  const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: false })
+  const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     const bytes = messages.reduce((n, m) => n + (m.value?.length ?? 0), 0) / Math.max(1, messages.length)
