@@ -25,8 +25,10 @@ import { HybridSource, hybridDecoder } from '../connectors/iceberg/hybrid-source
 import { icebergJobSource } from '../connectors/iceberg/job-source.ts'
 import { TOPICS, type Topic } from '../connectors/generator/journeys.ts'
 import { kafkaJobIo } from '../connectors/kafka/job-io.ts'
+import { PLAINTEXT, type KafkaSecurity } from '../connectors/kafka/security.ts'
 import type { KafkaStart } from '../connectors/kafka/source.ts'
 import { builtInJobs } from '../jobs/registry.ts'
+import { anyKafkaSecurityFlag, kafkaSecurityFromFlags, type KafkaSecurityFlags } from './kafka-flags.ts'
 
 /** The project root: built-in jobs name their catalogue files relative to it. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -48,13 +50,15 @@ export type JobSourceChoice =
       readonly schemaDir?: string
       /** An Iceberg export (metadata.json) to replay first; the topic then continues after its rows. */
       readonly backfillFrom?: string
+      /** TLS and SASL (`--kafka-*` flags, cli/kafka-flags.ts). */
+      readonly security?: KafkaSecurity
     }
 
 /** The sources there are, for messages. */
 export const SOURCE_HELP = '--source generator, --source file:<path.jsonl>, or --brokers <host:port> for Kafka'
 
 /** The flags of `rdg-job run` that choose the source. */
-export interface SourceFlags {
+export interface SourceFlags extends KafkaSecurityFlags {
   readonly source?: string
   readonly brokers?: string
   readonly 'kafka-topic'?: string
@@ -92,9 +96,11 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
       )
     if (!/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/.test(flags.brokers))
       throw new ConfigError(`--brokers "${flags.brokers}" is not host:port[,host:port…]`, 'e.g. --brokers 127.0.0.1:9092')
+    const security = kafkaSecurityFromFlags(flags)
     return {
       kind: 'kafka',
       brokers: flags.brokers,
+      ...(security !== PLAINTEXT ? { security } : {}),
       ...(flags['kafka-topic'] !== undefined ? { topic: flags['kafka-topic'] } : {}),
       ...(flags.group !== undefined ? { groupId: flags.group } : {}),
       ...(flags['session-timeout'] !== undefined ? { sessionTimeoutMs: flags['session-timeout'] } : {}),
@@ -107,6 +113,9 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
   for (const kafkaOnly of ['kafka-topic', 'group', 'session-timeout', 'start', 'registry', 'schema-dir', 'backfill-from'] as const) {
     if (flags[kafkaOnly] !== undefined) throw new ConfigError(`--${kafkaOnly} only applies to Kafka`, 'add --brokers host:port, or drop it')
   }
+  const securityFlag = anyKafkaSecurityFlag(flags)
+  // named by flag, never by value: the password options are secrets
+  if (securityFlag !== undefined) throw new ConfigError(`--${securityFlag} only applies to Kafka`, 'add --brokers host:port, or drop it')
   const flag = flags.source
   if (!flag) throw new ConfigError('no source given', `pass ${SOURCE_HELP}`)
   if (flag === 'generator') {
@@ -177,6 +186,7 @@ export async function buildJobIo(
       ...(choice.start !== undefined ? { start: choice.start } : {}),
       ...(choice.registryUrl !== undefined ? { registryUrl: choice.registryUrl } : {}),
       ...(choice.schemaDir !== undefined ? { schemaDir: choice.schemaDir } : {}),
+      ...(choice.security !== undefined ? { security: choice.security } : {}),
     })
     const deadLetters = `Kafka topic ${choice.topic ?? job.topic}.dlq`
     if (choice.backfillFrom !== undefined) {

@@ -34,6 +34,8 @@ export type { KafkaJobIo, KafkaJobIoOptions } from './kafka/job-io.ts'
 export { graphNodeSchema, graphEdgeSchema, nodeTopic, edgeTopic, graphTopics } from './kafka/graph-records.ts'
 export { createKafkaClient, parseBrokers } from './kafka/client.ts'
 export type { KafkaClientOptions, KafkaLogLevel } from './kafka/client.ts'
+export { resolveKafkaSecurity, KafkaSecurity, PLAINTEXT, SASL_MECHANISMS } from './kafka/security.ts'
+export type { KafkaSecuritySettings, SaslMechanism } from './kafka/security.ts'
 export { produceEvents } from './kafka/event-producer.ts'
 export type { ProduceEventsOptions, ProduceProgress, ProduceSummary } from './kafka/event-producer.ts'
 

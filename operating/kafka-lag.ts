@@ -14,6 +14,7 @@ import type { Admin } from 'kafkajs'
 import { systemClock, type Clock } from '../base/clock.ts'
 import type { SourcePositions } from '../engine/connector.ts'
 import { createKafkaClient, highWatermarks } from '../connectors/kafka/client.ts'
+import type { KafkaSecurity } from '../connectors/kafka/security.ts'
 import type { LagReading } from './operated-job.ts'
 
 export interface LagView {
@@ -21,6 +22,8 @@ export interface LagView {
   readonly brokers: readonly string[]
   readonly partitions: readonly number[]
   readonly positions: SourcePositions
+  /** The source's TLS and SASL: the lag admin connects like the source. */
+  readonly security?: KafkaSecurity
 }
 
 /** Lag per partition from high watermarks and positions; partitions without a position yet are left out. */
@@ -74,7 +77,7 @@ export class KafkaLagPoller {
   async poll(): Promise<void> {
     const view = this.view()
     if (view.partitions.length === 0) return
-    this.admin ??= createKafkaClient({ brokers: view.brokers, clientId: 'rdg-lag' }).admin()
+    this.admin ??= createKafkaClient({ brokers: view.brokers, clientId: 'rdg-lag', security: view.security }).admin()
     await this.admin.connect()
     const high = await highWatermarks(this.admin, view.topic)
     // positions read after the watermarks, so lag never comes out negative from the race

@@ -14,13 +14,15 @@ import type { CommandModule } from 'yargs'
 import { ConfigError } from '../../base/errors.ts'
 import { TOPICS, type Topic } from '../../connectors/generator/journeys.ts'
 import { produceEvents } from '../../connectors/kafka/event-producer.ts'
+import { COMPRESSIONS, parseCompression } from '../../connectors/kafka/compression.ts'
 import { builtInJobs } from '../../jobs/registry.ts'
+import { KAFKA_SECURITY_OPTIONS, kafkaSecurityFromFlags, type KafkaSecurityFlags } from '../kafka-flags.ts'
 import { fmt } from '../output.ts'
 
 /** The catalogue the generator draws titles and games from, wherever the command runs. */
 const CATALOG_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'data', 'catalog')
 
-export interface ProduceArgs {
+export interface ProduceArgs extends KafkaSecurityFlags {
   topic: string
   brokers: string
   count: number
@@ -32,6 +34,7 @@ export interface ProduceArgs {
   'schema-dir'?: string
   partitions?: number
   'kafka-topic'?: string
+  compression?: string
 }
 
 export const produceCommand: CommandModule<object, ProduceArgs> = {
@@ -53,7 +56,9 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
       .option('registry', { type: 'string', describe: 'schema registry URL the Avro schema is registered in' })
       .option('schema-dir', { type: 'string', describe: 'or a local schema directory <subject>/v<version>-id<id>.avsc' })
       .option('partitions', { type: 'number', describe: 'create the topic with N partitions if it does not exist' })
-      .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" }),
+      .options(KAFKA_SECURITY_OPTIONS)
+      .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" })
+      .option('compression', { type: 'string', describe: `record-batch compression: ${COMPRESSIONS.join(', ')} (default none)` }),
   handler: async (args) => {
     const job = builtInJobs.get(args.topic)
     if (!job || !TOPICS.includes(args.topic as Topic))
@@ -65,6 +70,9 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
     const malformedRate = args['malformed-rate']
     if (malformedRate !== undefined && !(malformedRate >= 0 && malformedRate <= 1))
       throw new ConfigError(`--malformed-rate must be between 0 and 1, got ${malformedRate}`)
+    const security = kafkaSecurityFromFlags(args)
+
+    const compression = parseCompression(args.compression)
 
     const stop = new AbortController()
     const onSigint = (): void => stop.abort()
@@ -75,6 +83,7 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
       )
       const summary = await produceEvents({
         brokers: args.brokers,
+        security,
         topic: args['kafka-topic'] ?? args.topic,
         events: args.topic as Topic,
         format: job.value,
@@ -89,6 +98,7 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
         ...(args.registry !== undefined ? { registryUrl: args.registry } : {}),
         ...(args['schema-dir'] !== undefined ? { schemaDir: args['schema-dir'] } : {}),
         ...(args.partitions !== undefined ? { createPartitions: Math.floor(args.partitions) } : {}),
+        ...(compression !== 'none' ? { compression } : {}),
       })
       const perSecond = summary.acknowledged / Math.max(summary.seconds, 0.001)
       console.log(

@@ -10,6 +10,7 @@ import { ConfigError } from '../../base/errors.ts'
 import { validateJobSemantics } from '../../graph/job-lint.ts'
 import { resolveJob } from '../../jobs/registry.ts'
 import { sourceFromFlags } from '../job-io.ts'
+import { KAFKA_SECURITY_OPTIONS, type KafkaSecurityFlags } from '../kafka-flags.ts'
 import { fmt } from '../output.ts'
 import { deadLetterPolicyFromFlags, jobDataDir, runTopic } from '../run-topic.ts'
 import { OPERATING_OPTIONS, operatingFromFlags } from '../status-flags.ts'
@@ -17,7 +18,7 @@ import { DEFAULT_STORE, openGraphStore, STORE_HELP } from '../store-flag.ts'
 import { DEFAULT_CHECK_AFTER_RECORDS, DEFAULT_STOP_RATIO } from '../../engine/dead-letter-policy.ts'
 import { startServing, type Serving } from './serve.ts'
 
-interface RunArgs {
+interface RunArgs extends KafkaSecurityFlags {
   topic: string
   source?: string
   brokers?: string
@@ -89,6 +90,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         type: 'number',
         describe: `continue: the share of dead letters (0..1, default ${DEFAULT_STOP_RATIO}) that stops the run at that check`,
       })
+      .options(KAFKA_SECURITY_OPTIONS)
       .options(OPERATING_OPTIONS)
       .option('serve', {
         type: 'string',

@@ -2,10 +2,14 @@
  * The sending half of the Kafka sinks: an idempotent kafkajs producer behind a
  * synchronous `push`. Messages queue in memory; one batch is in flight at a time (the
  * next takes everything queued meanwhile, up to `batchRecords`), so the idempotent
- * producer's per-partition sequence stays in order. A failed batch goes back to the front
+ * producer's per-partition sequence stays in order. A send is also bounded by bytes
+ * (`maxBatchBytes`, the sum of keys and values), so no record batch outgrows the broker's
+ * `message.max.bytes`; a batch the broker still calls too large is split in half and
+ * retried rather than failing (the part one partition had already taken is then written
+ * twice: a rare duplicate, never a loss). A failed batch goes back to the front
  * of the queue and is retried with exponential backoff on the Clock, forever for
  * errors (a broker that is down, a connection refused); nothing is dropped. Only a broker
- * refusing the batch itself (e.g. a message over its size limit) fails `flush`/`drain`,
+ * refusing the batch itself (e.g. a single message over its size limit) fails `flush`/`drain`,
  * and so the job.
  *
  * @example
@@ -17,6 +21,7 @@
 import type { Kafka, Message, Producer } from 'kafkajs'
 import type { Clock } from '../../base/clock.ts'
 import { rootCause } from './client.ts'
+import { compressionType, type Compression } from './compression.ts'
 
 export interface OutgoingMessage {
   readonly topic: string
@@ -33,6 +38,10 @@ export interface BatchingProducerOptions {
   readonly maxBuffered?: number
   /** Messages per send. Default 5 000. */
   readonly batchRecords?: number
+  /** Bytes (keys + values + per-record overhead) per send; a larger single message goes alone. Default 1 000 000. */
+  readonly maxBatchBytes?: number
+  /** Record-batch compression; default none. */
+  readonly compression?: Compression
   readonly retry?: { readonly initialMs: number; readonly maxMs: number }
   readonly warn?: (message: string) => void
 }
@@ -69,7 +78,9 @@ export class BatchingProducer {
   private fatal: Error | null = null
   private waiters: Array<() => void> = []
   private readonly maxBuffered: number
+  private readonly compression: ReturnType<typeof compressionType> | undefined
   private readonly batchRecords: number
+  private maxBatchBytes: number
   /** Messages acknowledged by the broker. */
   sent = 0
   /** Failed send attempts. */
@@ -78,7 +89,9 @@ export class BatchingProducer {
   constructor(private readonly options: BatchingProducerOptions) {
     this.maxBuffered = options.maxBuffered ?? 50_000
     this.batchRecords = options.batchRecords ?? 5_000
+    this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_BATCH_BYTES
     this.backoff = options.retry?.initialMs ?? 100
+    this.compression = options.compression && options.compression !== 'none' ? compressionType(options.compression) : undefined
   }
 
   async connect(): Promise<void> {
@@ -152,7 +165,12 @@ export class BatchingProducer {
     if (this.inFlight > 0 || this.retryAt || this.fatal || !this.producer) return
     const available = this.queue.length - this.head
     if (available === 0) return
-    const n = Math.min(available, this.batchRecords)
+    const most = Math.min(available, this.batchRecords)
+    let n = 0
+    for (let bytes = 0; n < most; n++) {
+      bytes += messageBytes(this.queue[this.head + n]!)
+      if (bytes > this.maxBatchBytes && n > 0) break
+    }
     const batch = this.queue.slice(this.head, this.head + n)
     this.head += n
     if (this.head === this.queue.length) {
@@ -175,7 +193,11 @@ export class BatchingProducer {
         await this.producer!.connect()
         this.connected = true
       }
-      await this.producer!.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+      await this.producer!.sendBatch({
+        acks: -1,
+        ...(this.compression !== undefined ? { compression: this.compression } : {}),
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      })
       this.inFlight = 0
       this.sent += batch.length
       this.backoff = this.options.retry?.initialMs ?? 100
@@ -186,7 +208,14 @@ export class BatchingProducer {
       this.queue = batch.concat(this.queue.slice(this.head))
       this.head = 0
       const type = errorType(err)
-      if (REFUSALS.has(type)) {
+      if ((type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') && batch.length > 1) {
+        // The broker's limit is below ours (or compression grew the batch): halve and go again.
+        const bytes = batch.reduce((sum, m) => sum + messageBytes(m), 0)
+        this.maxBatchBytes = Math.max(1, Math.floor(Math.min(bytes, this.maxBatchBytes) / 2))
+        this.options.warn?.(
+          `${this.options.name}: the broker refused ${batch.length} messages as too large; sending at most ${this.maxBatchBytes} bytes at once`,
+        )
+      } else if (REFUSALS.has(type)) {
         this.fatal = new Error(`${this.options.name}: Kafka refused a batch: ${rootCause(err)}`)
       } else {
         const delay = this.backoff
@@ -212,6 +241,18 @@ export class BatchingProducer {
     this.producer = this.createProducer()
   }
 }
+
+/** Under the broker's default `message.max.bytes` (1 048 588) with room for batch headers. */
+const DEFAULT_BATCH_BYTES = 1_000_000
+
+/** A record's share of a batch: key, value and the record framing (varints, attributes, timestamps). */
+export function messageBytes(m: OutgoingMessage): number {
+  const key = m.key === null ? 0 : typeof m.key === 'string' ? Buffer.byteLength(m.key) : m.key.length
+  return key + m.value.length + RECORD_OVERHEAD
+}
+
+/** Upper bound of a record's framing in a v2 record batch without headers. */
+export const RECORD_OVERHEAD = 32
 
 /** The broker error type (e.g. 'MESSAGE_TOO_LARGE') anywhere in a kafkajs error chain, or ''. */
 function errorType(err: unknown): string {

@@ -1,7 +1,8 @@
 /**
  * Shared kafkajs plumbing for the Kafka source and sinks: broker list parsing, client
  * creation with a quiet logger, and turning "cannot connect" / "no such topic" into the
- * one-line ConfigErrors the CLI prints.
+ * one-line ConfigErrors the CLI prints (with TLS/SASL: a refused login or a failed
+ * handshake too, said as such, at once rather than after kafkajs' retries).
  *
  * @example
  * const kafka = createKafkaClient({ brokers: '127.0.0.1:9092', clientId: 'rdg' })
@@ -11,6 +12,8 @@
 import { Kafka, logLevel as LogLevelEnum, type Admin, type logCreator } from 'kafkajs'
 import { systemClock } from '../../base/clock.ts'
 import { ConfigError } from '../../base/errors.ts'
+import { PLAINTEXT, type KafkaSecurity } from './security.ts'
+import './compression.ts'
 
 type Sleeper = { sleep(ms: number): Promise<void> }
 
@@ -24,6 +27,8 @@ export interface KafkaClientOptions {
   readonly logLevel?: KafkaLogLevel
   /** Connection timeout per broker; default 3 000 ms. */
   readonly connectionTimeoutMs?: number
+  /** TLS and SASL (security.ts); default plaintext. */
+  readonly security?: KafkaSecurity
 }
 
 const LEVELS: Record<KafkaLogLevel, LogLevelEnum> = {
@@ -99,6 +104,7 @@ export function createKafkaClient(
     logLevel: LEVELS[routed ? (options.logLevel ?? routed.level) : (options.logLevel ?? 'error')],
     ...(routed ? { logCreator: routedLogCreator(routed.write) } : {}),
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    ...(options.security ?? PLAINTEXT).kafkajs(),
     ...(retry ? { retry } : {}),
   })
 }
@@ -115,16 +121,96 @@ export async function connectAdmin(kafka: Kafka, options: KafkaClientOptions): P
     await probe.connect()
     await probe.describeCluster()
   } catch (err) {
-    throw new ConfigError(
-      `cannot reach Kafka at ${brokers.join(',')} (${rootCause(err)})`,
-      'check --brokers and that the broker is running',
-    )
+    throw connectError(err, brokers, options.security ?? PLAINTEXT)
   } finally {
     await probe.disconnect().catch(() => undefined)
   }
   const admin = kafka.admin()
   await admin.connect()
   return admin
+}
+
+/** How kafkajs says a broker hung up or never answered (what a TLS or SASL listener does to a client that does not speak it). */
+const DROPPED = /Connection closed|Closed connection|ECONNRESET|socket hang up|timed out|timeout/i
+const SECURITY_FLAGS = '--kafka-tls, --kafka-ca, --kafka-sasl, --kafka-user and the password'
+
+/**
+ * Why a connection failed, in one line with what to fix: a refused SASL login, a TLS
+ * handshake that failed (unknown CA, wrong host, no client certificate), a listener that
+ * speaks another protocol than ours, or no broker at all. Never carries a secret: kafkajs'
+ * messages hold none and `security` describes itself without them.
+ */
+export function connectError(err: unknown, brokers: readonly string[], security: KafkaSecurity): ConfigError {
+  const at = brokers.join(',')
+  const cause = rootCause(err)
+  const name = (err as { name?: string } | undefined)?.name
+  const code = innermost(err)?.code
+  if (name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed|Authentication failed/i.test(cause))
+    return new ConfigError(
+      `Kafka at ${at} refused the SASL ${security.sasl?.toUpperCase() ?? ''} login of user "${security.user ?? ''}" (${cause})`,
+      'check --kafka-user, the password (--kafka-password-file or RDG_KAFKA_PASSWORD) and --kafka-sasl',
+    )
+  if (
+    /UNSUPPORTED_SASL_MECHANISM|unsupported SASL mechanism/i.test(cause) ||
+    (err as { type?: string }).type === 'UNSUPPORTED_SASL_MECHANISM'
+  )
+    return new ConfigError(
+      `Kafka at ${at} does not accept ${security.describe()} (${cause})`,
+      'pick a mechanism it enables with --kafka-sasl',
+    )
+  if (security.tls) {
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+      return new ConfigError(
+        `the TLS certificate of Kafka at ${at} is not for that host (${cause})`,
+        'connect by a name the certificate lists in --brokers',
+      )
+    if (code === 'CERT_HAS_EXPIRED')
+      return new ConfigError(`the TLS certificate of Kafka at ${at} has expired (${cause})`, 'the broker needs a renewed certificate')
+    if (
+      code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+      code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+      code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+      code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+      code === 'UNABLE_TO_GET_ISSUER_CERT'
+    )
+      return new ConfigError(
+        `the TLS certificate of Kafka at ${at} is not signed by a trusted CA (${cause})`,
+        "pass the CA that signed the broker's certificate with --kafka-ca <ca.pem>",
+      )
+    if (/certificate required|bad certificate|handshake failure|alert/i.test(cause))
+      return new ConfigError(
+        `the TLS handshake with Kafka at ${at} failed (${cause})`,
+        'the broker may require a client certificate: pass --kafka-cert <cert.pem> --kafka-key <key.pem> signed by a CA it trusts',
+      )
+    if (/wrong version number|packet length too long|disconnected before secure TLS/i.test(cause))
+      return new ConfigError(
+        `the TLS handshake with Kafka at ${at} failed (${cause})`,
+        'check that the port is a TLS listener (or drop --kafka-tls for a plaintext one)',
+      )
+    if (DROPPED.test(cause))
+      return new ConfigError(
+        `Kafka at ${at} closed the TLS connection (${cause})`,
+        security.sasl
+          ? 'check that the port is a TLS listener with SASL, and whether it requires a client certificate (--kafka-cert, --kafka-key)'
+          : 'check whether the listener requires a client certificate (--kafka-cert, --kafka-key) or SASL (--kafka-sasl, --kafka-user)',
+      )
+  } else if (DROPPED.test(cause)) {
+    // a TLS or SASL listener drops a plaintext client's first request, or never answers it
+    return new ConfigError(
+      `Kafka at ${at} closed the connection or did not answer (${cause})`,
+      `check --brokers and that the broker is running; if the listener needs TLS or SASL, pass ${SECURITY_FLAGS}`,
+    )
+  }
+  return new ConfigError(`cannot reach Kafka at ${at} (${cause})`, 'check --brokers and that the broker is running')
+}
+
+function innermost(err: unknown): { code?: string } | undefined {
+  let e = err as { code?: string; originalError?: unknown; cause?: unknown } | undefined
+  for (let i = 0; i < 5 && e && (e.originalError || e.cause); i++) {
+    if (e.code) return e
+    e = (e.originalError ?? e.cause) as typeof e
+  }
+  return e
 }
 
 /** Throws a one-line ConfigError naming the first topic that does not exist. */

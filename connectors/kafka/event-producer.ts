@@ -25,7 +25,9 @@ import type { Topic } from '../generator/journeys.ts'
 import { createValueEncoder } from '../avro/value-encoder.ts'
 import { frame } from '../avro/wire-format.ts'
 import { BatchingProducer } from './batching-producer.ts'
+import type { Compression } from './compression.ts'
 import { connectAdmin, createKafkaClient, ensureTopics, parseBrokers, type KafkaLogLevel } from './client.ts'
+import type { KafkaSecurity } from './security.ts'
 
 export interface ProduceEventsOptions {
   readonly brokers: string | readonly string[]
@@ -54,6 +56,10 @@ export interface ProduceEventsOptions {
   /** Called about once a second of clock time, and at the end. */
   readonly onProgress?: (progress: ProduceProgress) => void
   readonly logLevel?: KafkaLogLevel
+  /** TLS and SASL (security.ts); default plaintext. */
+  readonly security?: KafkaSecurity
+  /** Record-batch compression (what the Java client's `compression.type` sets); default none. */
+  readonly compression?: Compression
 }
 
 export interface ProduceProgress {
@@ -92,8 +98,8 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
   }
 
   const logLevel = options.logLevel ?? 'error'
-  const kafka = createKafkaClient({ brokers, clientId: 'rdg-produce', logLevel })
-  const admin = await connectAdmin(kafka, { brokers, logLevel })
+  const kafka = createKafkaClient({ brokers, clientId: 'rdg-produce', logLevel, security: options.security })
+  const admin = await connectAdmin(kafka, { brokers, logLevel, security: options.security })
   try {
     await ensureTopics(admin, [options.topic], brokers, options.createPartitions ? { partitions: options.createPartitions } : false, clock)
   } finally {
@@ -115,7 +121,13 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
     ...(options.catalogDir !== undefined ? { catalogDir: options.catalogDir } : {}),
   })
 
-  const out = new BatchingProducer({ kafka, clock, name: `producer of ${options.topic}`, maxBuffered: 20_000 })
+  const out = new BatchingProducer({
+    kafka,
+    clock,
+    name: `producer of ${options.topic}`,
+    maxBuffered: 20_000,
+    ...(options.compression ? { compression: options.compression } : {}),
+  })
   await out.connect()
   const started = clock.now()
   let pushed = 0

@@ -23,6 +23,7 @@ import { openSchemaSource, valueSubject, type SchemaSource } from '../avro/schem
 import { frame } from '../avro/wire-format.ts'
 import { BatchingProducer } from './batching-producer.ts'
 import { connectAdmin, createKafkaClient, ensureTopics, parseBrokers, type KafkaLogLevel } from './client.ts'
+import type { KafkaSecurity } from './security.ts'
 import { graphEdgeSchema, graphNodeSchema, graphTopics } from './graph-records.ts'
 
 export interface KafkaGraphSinkOptions {
@@ -45,6 +46,8 @@ export interface KafkaGraphSinkOptions {
   readonly batchRecords?: number
   readonly retry?: { readonly initialMs: number; readonly maxMs: number }
   readonly logLevel?: KafkaLogLevel
+  /** TLS and SASL (security.ts); default plaintext. */
+  readonly security?: KafkaSecurity
   readonly warn?: (message: string) => void
   readonly clock?: Clock
 }
@@ -85,7 +88,12 @@ export class KafkaGraphSink implements Sink<GraphPrimitive> {
 
   async open(ctx: SinkContext): Promise<void> {
     const o = this.options
-    const client = { brokers: o.brokers, clientId: o.clientId ?? `rdg-${ctx.jobName}-graph`, logLevel: o.logLevel ?? 'error' } as const
+    const client = {
+      brokers: o.brokers,
+      clientId: o.clientId ?? `rdg-${ctx.jobName}-graph`,
+      logLevel: o.logLevel ?? 'error',
+      security: o.security,
+    } as const
     const kafka = createKafkaClient(client)
     this.admin = await connectAdmin(kafka, client)
     const topics = graphTopics(o.topicPrefix ?? 'rdg', o.graph)

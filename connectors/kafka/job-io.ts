@@ -16,6 +16,7 @@ import type { GraphPrimitive } from '../../graph/model.ts'
 import { openSchemaSource, type SchemaSource } from '../avro/schema-source.ts'
 import { createValueDecoder, type ValueDecoder } from '../avro/value-decoder.ts'
 import type { KafkaLogLevel } from './client.ts'
+import type { KafkaSecurity } from './security.ts'
 import { createKafkaDeadLetterSink } from './dead-letter-sink.ts'
 import { createKafkaGraphSink } from './graph-sink.ts'
 import { createKafkaSource, type KafkaSource, type KafkaStart } from './source.ts'
@@ -44,6 +45,8 @@ export interface KafkaJobIoOptions<E> {
    */
   readonly sessionTimeoutMs?: number
   readonly logLevel?: KafkaLogLevel
+  /** TLS and SASL for the source, the dead-letter topic and the graph publisher alike. */
+  readonly security?: KafkaSecurity
 }
 
 export interface KafkaJobIo<E> {
@@ -64,12 +67,14 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
       : undefined
   const decode = await createValueDecoder<E>(job.value, { ...(schemas ? { schemas } : {}), fields: readFieldsOf(job) })
   const logLevel = options.logLevel ?? 'error'
+  const { security } = options
   const source = createKafkaSource({
     brokers: options.brokers,
     topic,
     groupId: options.groupId ?? `rdg-${job.topic}`,
     prepareBatch: decode.prepare,
     logLevel,
+    security,
     ...(options.start !== undefined ? { start: options.start } : {}),
     ...(options.maxBufferedRecords !== undefined ? { maxBufferedRecords: options.maxBufferedRecords } : {}),
     ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
@@ -81,6 +86,7 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
       sourceTopic: topic,
       createTopic: true,
       logLevel,
+      security,
       ...(options.deadLetterTopic ? { topic: options.deadLetterTopic } : {}),
     })
   const graphSinks: Sink<GraphPrimitive>[] = []
@@ -98,6 +104,7 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
         topicPrefix: options.publishGraph.topicPrefix ?? 'rdg',
         createTopics: { partitions: options.publishGraph.partitions ?? 1 },
         logLevel,
+        security,
         onReject: (letter) => deadLetterSink.write(letter, letter.eventTime ?? 0),
       }),
     )

@@ -45,6 +45,7 @@ import {
   type KafkaLogLevel,
 } from './client.ts'
 import { CommitLoop } from './commit-loop.ts'
+import type { KafkaSecurity } from './security.ts'
 import { PartitionPositions, startOffset, type KafkaStart } from './partition-positions.ts'
 
 export type { KafkaStart } from './partition-positions.ts'
@@ -73,6 +74,8 @@ export interface KafkaSourceOptions {
   /** Longest wait for the engine's checkpoint before partitions are given up. Default 10 000 ms. */
   readonly rebalanceCheckpointTimeoutMs?: number
   readonly logLevel?: KafkaLogLevel
+  /** TLS and SASL (security.ts); default plaintext. */
+  readonly security?: KafkaSecurity
   /** Reports background problems (failed offset commits). Default: stderr. */
   readonly warn?: (message: string) => void
   /** Clock for waits; default the engine's (from `open`). */
@@ -143,8 +146,15 @@ export class KafkaSource implements Source<Buffer> {
     readonly brokers: readonly string[]
     readonly partitions: readonly number[]
     readonly positions: SourcePositions
+    readonly security?: KafkaSecurity
   } {
-    return { topic: this.options.topic, brokers: this.brokers, partitions: this.partitions, positions: this.positions() }
+    return {
+      topic: this.options.topic,
+      brokers: this.brokers,
+      partitions: this.partitions,
+      positions: this.positions(),
+      security: this.options.security,
+    }
   }
 
   /** Records waiting in the queue. */
@@ -165,6 +175,7 @@ export class KafkaSource implements Source<Buffer> {
       brokers: this.brokers,
       clientId: this.options.clientId ?? `rdg-${ctx.jobName}`,
       logLevel: this.options.logLevel ?? 'error',
+      security: this.options.security,
     } as const
     this.kafka = createKafkaClient(client)
     this.admin = await connectAdmin(this.kafka, client)

@@ -8,8 +8,7 @@
  * // in a test of test/browser/
  * const executablePath = inject('chromium')
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { ensureDebianPackage } from '../infra/debian-package.ts'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
@@ -21,13 +20,6 @@ declare module 'vitest' {
 const CHROMIUM = process.env.RDG_CHROMIUM ?? '/usr/bin/chromium'
 
 export default function setup(project: TestProject): void {
-  if (!existsSync(CHROMIUM)) {
-    if (process.getuid?.() !== 0)
-      throw new Error(`${CHROMIUM} is missing and this is not root: run apt-get install -y chromium as root (or set RDG_CHROMIUM)`)
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-    execFileSync('apt-get', ['update'], { stdio: 'inherit', env })
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
-    if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`)
-  }
+  ensureDebianPackage(CHROMIUM, 'chromium')
   project.provide('chromium', CHROMIUM)
 }

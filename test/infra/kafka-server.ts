@@ -11,6 +11,8 @@
  *   an aborted run left behind.
  * - Ready means a kafkajs admin `describeCluster()` answered; on failure the error carries
  *   the tail of the broker's log.
+ * - `secure` adds an SSL listener (client certificate required) and a SASL_SSL one (PLAIN
+ *   and SCRAM users, the SCRAM ones made at storage format time); see kafka-tls.ts.
  *
  * @example
  * const kafka = await startKafka()
@@ -25,6 +27,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { systemClock as clock } from '../../base/clock.ts'
+import { scramFormatArgs, secureListenerProperties, type SaslUser, type TlsMaterial } from './kafka-tls.ts'
 
 const run = promisify(execFile)
 const REPO = resolve(import.meta.dirname, '..', '..')
@@ -42,6 +45,8 @@ export interface KafkaServerOptions {
   readonly readyTimeoutMs?: number
   /** Extra server.properties entries. */
   readonly properties?: Readonly<Record<string, string | number | boolean>>
+  /** Also an SSL listener (client certificate required) and a SASL_SSL one (PLAIN and SCRAM users), on free ports. */
+  readonly secure?: { readonly tls: TlsMaterial; readonly users: readonly SaslUser[] }
 }
 
 export interface KafkaServer {
@@ -49,6 +54,9 @@ export interface KafkaServer {
   readonly brokers: string[]
   readonly port: number
   readonly controllerPort: number
+  /** With `secure`: the SSL and the SASL_SSL listener. */
+  readonly sslBrokers?: string[]
+  readonly saslBrokers?: string[]
   readonly dir: string
   /** Stops the JVM (SIGTERM, SIGKILL after a grace period, or SIGKILL at once with `hard`). */
   stop(options?: { hard?: boolean; keepDir?: boolean }): Promise<void>
@@ -67,8 +75,14 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
   stopLeftover(dir)
   const port = options.port ?? (await freePort())
   const controllerPort = options.controllerPort ?? (await freePort([port]))
-  const props = writeConfig(dir, port, controllerPort, options.properties ?? {})
-  await format(classpath, dir, props)
+  const sslPort = options.secure ? await freePort([port, controllerPort]) : 0
+  const secure = options.secure ? { ssl: sslPort, sasl: await freePort([port, controllerPort, sslPort]) } : null
+  const securityProps =
+    options.secure && secure
+      ? secureListenerProperties(options.secure.tls, { plain: port, controller: controllerPort, ...secure }, options.secure.users)
+      : {}
+  const props = writeConfig(dir, port, controllerPort, { ...securityProps, ...options.properties })
+  await format(classpath, dir, props, options.secure ? scramFormatArgs(options.secure.users) : [])
 
   let proc: ChildProcess | null = null
   const launch = async (): Promise<void> => {
@@ -86,6 +100,7 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
     brokers: [`127.0.0.1:${port}`],
     port,
     controllerPort,
+    ...(secure ? { sslBrokers: [`127.0.0.1:${secure.ssl}`], saslBrokers: [`127.0.0.1:${secure.sasl}`] } : {}),
     dir,
     async stop(opts = {}) {
       await halt(opts.hard ?? false)
@@ -187,7 +202,7 @@ function writeConfig(
 }
 
 /** Formats the KRaft storage once per data directory (`--ignore-formatted` makes a second call a no-op). */
-async function format(classpath: string, dir: string, props: string): Promise<void> {
+async function format(classpath: string, dir: string, props: string, extraArgs: readonly string[] = []): Promise<void> {
   if (existsSync(join(dir, 'data', 'meta.properties'))) return
   // A Kafka cluster id is a UUID in URL-safe base64 without padding; one starting with '-'
   // (1 in 64) would be read by the tool as an option, so its first character is a letter.
@@ -207,6 +222,7 @@ async function format(classpath: string, dir: string, props: string): Promise<vo
         '-c',
         props,
         '--ignore-formatted',
+        ...extraArgs,
       ],
       {
         maxBuffer: 16 << 20,
