@@ -4,18 +4,17 @@
  * --http` is ready only once the group has given it a partition (a member standing by in
  * the group reports 503 "waiting for partitions" until another member leaves).
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { createKafkaSource, type KafkaSource } from '../../../connectors/kafka/source.ts'
 import { KafkaLagPoller } from '../../../operating/kafka-lag.ts'
+import { cli, startCli } from '../../infra/cli-process.ts'
 import { createTopic, produce, testSourceContext, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 
 const { brokers } = inject('kafka')
 const base = mkdtempSync(join(tmpdir(), 'rdg-kafka-operating-'))
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'rdg-job.js')
 const open: KafkaSource[] = []
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()))
@@ -72,20 +71,10 @@ describe('operating a Kafka job (real broker)', () => {
     const topic = uniqueName('ready')
     const group = uniqueName('rdg-ready')
     const schemaDir = join(base, 'schemas')
-    const produced = await cli([
-      'produce',
-      'playback-events',
-      '--kafka-topic',
-      topic,
-      '--brokers',
-      brokers.join(','),
-      '--schema-dir',
-      schemaDir,
-      '--count',
-      '300',
-      '--partitions',
-      '1',
-    ])
+    const produced = await cli(
+      ...['produce', 'playback-events', '--kafka-topic', topic, '--brokers', brokers.join(','), '--schema-dir', schemaDir],
+      ...['--count', '300', '--partitions', '1'],
+    )
     expect(produced.code, produced.err).toBe(0)
 
     // A member that holds the only partition: kafkajs' round-robin assigner gives it to the
@@ -99,10 +88,8 @@ describe('operating a Kafka job (real broker)', () => {
       () => 'the holder to be assigned partition 0',
     )
 
-    const child = spawn(
-      process.execPath,
+    const job = await startCli(
       [
-        BIN,
         'run',
         'playback-events',
         '--brokers',
@@ -124,20 +111,10 @@ describe('operating a Kafka job (real broker)', () => {
         '--store',
         `rocksdb:${join(base, 'graph')}`,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      /dashboard and metrics on (http:\/\/127\.0\.0\.1:\d+\/)/,
     )
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    const url = job.match[1]!
     try {
-      let stderr = ''
-      const url = await new Promise<string>((resolveUrl, reject) => {
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString()
-          const m = /dashboard and metrics on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)
-          if (m) resolveUrl(m[1]!)
-        })
-        void exited.then(() => reject(new Error(`exited before listening: ${stderr}`)))
-      })
-
       // Both members in a stable group, the partition still with the holder: not ready.
       await waitFor(
         async () => {
@@ -175,19 +152,8 @@ describe('operating a Kafka job (real broker)', () => {
             .join(' | ')}`,
       )
     } finally {
-      child.kill('SIGINT')
+      job.proc.kill('SIGINT')
     }
-    expect(await exited).toBe(0)
+    expect(await job.exited).toBe(0)
   })
 })
-
-function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    proc.stdout.on('data', (d) => (out += String(d)))
-    proc.stderr.on('data', (d) => (err += String(d)))
-    proc.on('exit', (code) => resolve({ code, out, err }))
-  })
-}
