@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path'
 import { EventLoopTurns, type Clock } from '../base/clock.ts'
-import type { DeadLetter, Sink, SourceBatch } from './connector.ts'
+import type { DeadLetter, Sink, SourceBatch, SourceRecord } from './connector.ts'
 import type { OutputTag } from './elements.ts'
 import type { GraphVertex, JobGraph } from './job-graph.ts'
 import { RecordBatch } from './record-batch.ts'
@@ -83,6 +83,8 @@ export class Executor {
   private readonly all: VertexRuntime[] = []
   private readonly sinks: Sink<unknown>[]
   private readonly input = new RecordBatch()
+  /** The source records `input` was made of (its origins index them), while it is pushed. */
+  private inputRecords: readonly SourceRecord<unknown>[] = []
   private readonly turns = new EventLoopTurns()
   private readonly coordinator: CheckpointCoordinator
   private watermark = MIN_WATERMARK
@@ -203,8 +205,10 @@ export class Executor {
       const batch = await source.poll(this.options.batchSize)
       this.control.activity = 'processing a batch'
       this.ingest(batch)
+      this.inputRecords = batch.records
       if (this.input.length > 0) await this.push(this.roots, this.input)
       this.input.clear()
+      this.inputRecords = []
       this.applyDeadLetterPolicy(false)
       if (batch.end) {
         this.tracker.end()
@@ -345,7 +349,7 @@ export class Executor {
       lastTs = ts
       if (ts > runMax) runMax = ts
       if (runCatching !== undefined && ts > runCatching.max) runCatching.max = ts
-      this.input.push(event, ts)
+      this.input.push(event, ts, i)
     }
     // each run's last record a segment of its own: a far-ahead record before a quiet spell holds back only itself
     const last = records[records.length - 1]
@@ -372,6 +376,13 @@ export class Executor {
       if (f !== undefined && f < floor) floor = f
     }
     return floor
+  }
+
+  /** An operator's letter with the source position of the record at `origin` of the batch being pushed, when it has none. */
+  private withSource(letter: DeadLetter, origin: number | undefined): DeadLetter {
+    const rec = origin !== undefined && origin >= 0 && letter.source === null ? this.inputRecords[origin] : undefined
+    if (rec === undefined) return letter
+    return { ...letter, source: { id: this.graph.source.connector.id, partition: rec.partition, offset: rec.offset } }
   }
 
   private deadLetter(letter: DeadLetter): void {
@@ -470,7 +481,7 @@ export class Executor {
         if (!b) sideBatches.set(tag.id, (b = new RecordBatch()))
         b.push(value, timestamp)
       },
-      deadLetter: (letter) => this.deadLetter(letter),
+      deadLetter: (letter, origin) => this.deadLetter(this.withSource(letter, origin)),
     }
     const rt: VertexRuntime = {
       vertex,

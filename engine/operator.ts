@@ -27,7 +27,8 @@ export type OperatorKind = 'source' | 'filter' | 'map' | 'flatMap' | 'enrich' | 
 /** Where an operator sends side-output records (late data, dead letters, user tags). */
 export interface SideOutputs {
   emit<T>(tag: OutputTag<T>, value: T, timestamp: number): void
-  deadLetter(letter: DeadLetter): void
+  /** `origin`: the rejected record's `input.origins[i]`, so the letter gets its source position. */
+  deadLetter(letter: DeadLetter, origin?: number): void
 }
 
 /** What the runtime hands an operator when it opens. */

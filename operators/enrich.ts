@@ -45,9 +45,9 @@ export function enrichOperator<P, R, S extends Record<string, SideInputSpec<any>
       const l = lookup as never
       for (let i = 0; i < input.length; i++) {
         try {
-          out.push(spec.apply(values[i] as P, l), input.timestamps[i]!)
+          out.push(spec.apply(values[i] as P, l), input.timestamps[i]!, input.origins[i])
         } catch (err) {
-          side.deadLetter(userFunctionFailed(id, err, values[i], input.timestamps[i]!))
+          side.deadLetter(userFunctionFailed(id, err, values[i], input.timestamps[i]!), input.origins[i])
         }
       }
     },

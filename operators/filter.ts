@@ -19,9 +19,9 @@ export function filterOperator<T>(id: OperatorId, predicate: (value: T) => boole
       const values = input.values
       for (let i = 0; i < input.length; i++) {
         try {
-          if (predicate(values[i] as T)) out.push(values[i], input.timestamps[i]!)
+          if (predicate(values[i] as T)) out.push(values[i], input.timestamps[i]!, input.origins[i])
         } catch (err) {
-          side.deadLetter(userFunctionFailed(id, err, values[i], input.timestamps[i]!))
+          side.deadLetter(userFunctionFailed(id, err, values[i], input.timestamps[i]!), input.origins[i])
         }
       }
     },

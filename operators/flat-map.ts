@@ -18,9 +18,10 @@ export function flatMapOperator<I, O>(
 ): StreamOperator {
   let target: RecordBatch | null = null
   let currentTs = 0
+  let currentOrigin = -1
   const collector: Collector<O> = {
     collect(value: O, timestamp?: number) {
-      target!.push(value, timestamp ?? currentTs)
+      target!.push(value, timestamp ?? currentTs, currentOrigin)
     },
   }
   return {
@@ -33,12 +34,13 @@ export function flatMapOperator<I, O>(
       const values = input.values
       for (let i = 0; i < input.length; i++) {
         currentTs = input.timestamps[i]!
+        currentOrigin = input.origins[i]!
         const mark = out.length
         try {
           fn(values[i] as I, collector, currentTs)
         } catch (err) {
           out.length = mark // drop what this record emitted before failing: all or nothing
-          side.deadLetter(userFunctionFailed(id, err, values[i], currentTs))
+          side.deadLetter(userFunctionFailed(id, err, values[i], currentTs), currentOrigin)
         }
       }
     },

@@ -19,9 +19,9 @@ export function projectOperator<I, O>(id: OperatorId, project: (value: I) => O, 
       const values = input.values
       for (let i = 0; i < input.length; i++) {
         try {
-          out.push(project(values[i] as I), input.timestamps[i]!)
+          out.push(project(values[i] as I), input.timestamps[i]!, input.origins[i])
         } catch (err) {
-          side.deadLetter(userFunctionFailed(id, err, values[i], input.timestamps[i]!))
+          side.deadLetter(userFunctionFailed(id, err, values[i], input.timestamps[i]!), input.origins[i])
         }
       }
     },

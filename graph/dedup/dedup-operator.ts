@@ -74,6 +74,8 @@ export class DedupOperator implements StreamOperator {
   private readonly unique: BatchEntry[] = []
   private readonly uniqueKeys: StateKey[] = []
   private readonly failed: DeadLetter[] = []
+  /** The failed records' origins (RecordBatch.origins), for their source positions. */
+  private readonly failedOrigins: number[] = []
   private primitivesIn = 0
   private primitivesOut = 0
   private readonly builder: GraphBuilder | null
@@ -151,6 +153,7 @@ export class DedupOperator implements StreamOperator {
         fn(input.values[i], builder!)
       } catch (err) {
         this.failed.push(userFunctionFailed(this.toGraph!.id, err, input.values[i], input.timestamps[i]!))
+        this.failedOrigins.push(input.origins[i]!)
         continue
       }
       const at = input.timestamps[i]!
@@ -211,8 +214,9 @@ export class DedupOperator implements StreamOperator {
 
   processBatch(_input: RecordBatch, _out: RecordBatch, side: SideOutputs): void {
     const { pending, windowMs } = this
-    for (let i = 0; i < this.failed.length; i++) side.deadLetter(this.failed[i]!)
+    for (let i = 0; i < this.failed.length; i++) side.deadLetter(this.failed[i]!, this.failedOrigins[i])
     this.failed.length = 0
+    this.failedOrigins.length = 0
     const { windowMin } = this
     for (const e of this.unique) {
       const stored = pending.get(e.key)

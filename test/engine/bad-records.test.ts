@@ -96,7 +96,7 @@ describe('bad records', () => {
     const wrongJob = Array.from({ length: 50 }, (_, i) => ({ user: `u${i}`, page: '/', ts: NOW - i }))
     const { done } = await run(wrongJob)
     await expect(done).rejects.toThrow(
-      /^100 % of the first 50 records were dead letters \(50 × "to-graph failed", e\.g\. to-graph failed: node account id must be a non-empty string, got undefined\); is this input meant for this job\?/,
+      /^100 % of the first 50 records were dead letters \(50 × "to-graph failed", e\.g\. to-graph failed: node account id must be a non-empty string, got undefined \(views partition 0 offset 0\)\); is this input meant for this job\?/,
     )
   })
 

@@ -133,6 +133,7 @@ describe('executor', () => {
     expect(dlq.values()[0]!.source).toEqual({ id: 'views', partition: 0, offset: '1' })
     expect(reasons[1]).toMatch(/missing or invalid event time field "ts"/)
     expect(reasons[2]).toMatch(/to-graph failed: no such title/)
+    expect(dlq.values()[2]!.source).toEqual({ id: 'views', partition: 0, offset: '3' }) // toGraph's letters carry their position too
     expect(reasons[3]).toMatch(/^late: /)
     expect(result.metrics.deadLetters).toBe(4)
     expect(result.metrics.lateRecords).toBe(1)

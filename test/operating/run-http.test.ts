@@ -3,12 +3,12 @@
  * same as --http), JSON logs on stderr, /metrics scraped while the job runs, and a
  * SIGINT that ends the run cleanly.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../base/clock.ts'
+import { startCli } from '../infra/cli-process.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 
@@ -17,10 +17,8 @@ describe('rdg-job run --http', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('serves /metrics while the job runs and logs JSON', async () => {
-    const child = spawn(
-      process.execPath,
+    const job = await startCli(
       [
-        'bin/rdg-job.js',
         'run',
         'login-events',
         '--source',
@@ -38,20 +36,11 @@ describe('rdg-job run --http', () => {
         '--log-format',
         'json',
       ],
-      { cwd: root, env: { ...process.env, RDG_HTTP: '127.0.0.1:0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      /dashboard and metrics on (http:\/\/127\.0\.0\.1:\d+\/)/,
+      { spawn: { cwd: root, env: { ...process.env, RDG_HTTP: '127.0.0.1:0' } } },
     )
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-    let stderr = ''
-    const url = await new Promise<string>((resolveUrl, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString()
-        const m = /dashboard and metrics on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)
-        if (m) resolveUrl(m[1]!)
-      })
-      void exited.then(() => {
-        reject(new Error(`exited before listening: ${stderr}`))
-      })
-    })
+    const url = job.match[1]!
+    const stderr = job.output()
     const logLine = stderr.split('\n').find((l) => l.includes('dashboard and metrics on'))!
     expect(JSON.parse(logLine)).toMatchObject({ level: 30, component: 'http' })
     // scrape until the job has counted records (each scrape reads the live counters)
@@ -65,7 +54,6 @@ describe('rdg-job run --http', () => {
     expect(text).toMatch(/rdg_records_in_total\{job="login-events"\} [1-9]/)
     expect(text).toContain('rdg_operator_records_out_total{operator="dedup",job="login-events"}')
     expect((await fetch(`${url}healthz`)).status).toBe(200)
-    child.kill('SIGINT')
-    expect(await exited).toBe(0)
+    expect(await job.stop('SIGINT')).toBe(0)
   })
 })

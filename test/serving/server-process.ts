@@ -1,33 +1,16 @@
 /**
- * Test helpers: `rdg-job` as a child process, and a serving child (`serve` or `run --serve`)
- * whose URL is read from its "serving … on http://…" line — readiness without sleeps.
+ * Test helpers: a serving child (`serve` or `run --serve`) whose URL is read from its
+ * "serving … on http://…" line — readiness without sleeps; JSON requests.
  *
  * @example
  * const s = await startServingProcess(['serve', '--store', `rocksdb:${dir}`, '--listen', '127.0.0.1:0'])
  * const r = await fetch(`${s.url}/healthz`)
  * await s.stop()
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
+import { startCli } from '../infra/cli-process.ts'
 
-export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rdg-job.js')
-
-export interface CliResult {
-  readonly code: number | null
-  readonly out: string
-  readonly err: string
-}
-
-export function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    proc.stdout.on('data', (d) => (out += String(d)))
-    proc.stderr.on('data', (d) => (err += String(d)))
-    proc.on('exit', (code) => resolve({ code, out, err }))
-  })
-}
+export { BIN, cli, type CliResult } from '../infra/cli-process.ts'
 
 export interface ServingProcess {
   readonly url: string
@@ -40,20 +23,9 @@ export interface ServingProcess {
   stop(): Promise<number | null>
 }
 
-export function startServingProcess(args: readonly string[]): Promise<ServingProcess> {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
-  return new Promise((resolve, reject) => {
-    proc.stderr.on('data', (d) => (err += String(d)))
-    proc.stdout.on('data', (d) => {
-      out += String(d)
-      const m = /serving .* on (http:\/\/[^\s]+)/.exec(out)
-      if (m) resolve({ url: m[1]!, proc, exited, output: () => out + err, stop: () => (proc.kill('SIGTERM'), exited) })
-    })
-    void exited.then((code) => reject(new Error(`rdg-job ${args.join(' ')} exited with ${code} before serving:\n${out}\n${err}`)))
-  })
+export async function startServingProcess(args: readonly string[]): Promise<ServingProcess> {
+  const p = await startCli(args, /serving .* on (http:\/\/[^\s]+)/, { stream: 'stdout' })
+  return { url: p.match[1]!, proc: p.proc, exited: p.exited, output: p.output, stop: () => p.stop() }
 }
 
 /** A JSON request; returns status, parsed body (or text) and content type. */

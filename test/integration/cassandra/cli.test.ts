@@ -3,32 +3,19 @@
  * as a run of the same generator events into the embedded RocksDB store, and
  * `rdg-job query --store cassandra:…` reads it back.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openStoreFromFlag } from '../../../cli/store-flag.ts'
 import loginJob from '../../../jobs/login-events.ts'
+import { cli } from '../../infra/cli-process.ts'
 import { itemsOf, storeItems } from '../../infra/graph-store-items.ts'
 import { cassandraFixture } from './cassandra-fixture.ts'
 
 const cass = cassandraFixture('cli')
 const base = mkdtempSync(join(tmpdir(), 'rdg-cassandra-cli-'))
 afterAll(() => rmSync(base, { recursive: true, force: true }))
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'rdg-job.js')
-
-function cli(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    proc.stdout.on('data', (d) => (out += String(d)))
-    proc.stderr.on('data', (d) => (err += String(d)))
-    proc.on('exit', (code) => resolve({ code, out, err }))
-  })
-}
-
 describe('rdg-job run and query with --store cassandra: (real server)', () => {
   it('writes the graph a RocksDB run writes, and queries read it back', { timeout: 180_000 }, async () => {
     const flag = `cassandra:${cass.info.contactPoint}/${cass.keyspace}?dc=${cass.info.localDataCenter}`

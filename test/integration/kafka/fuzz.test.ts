@@ -172,11 +172,11 @@ describe('fuzzing the Kafka path (real broker)', () => {
 
       const dead = (await readTopic(brokers, dlq.topic, bad.length)).map((m) => JSON.parse(m.value.toString()) as DeadLetterMessage)
       expect(dead).toHaveLength(bad.length)
-      // decoder and event-time letters carry their offset; toGraph's do not (yet): match those by order
-      const byOffset = new Map(dead.filter((d) => d.offset !== null).map((d) => [d.offset, d]))
-      const unplaced = dead.filter((d) => d.offset === null)
+      // every letter carries its record's position, toGraph's included
+      expect(dead.filter((d) => d.offset === null)).toEqual([])
+      const byOffset = new Map(dead.map((d) => [d.offset, d]))
       for (const b of bad) {
-        const letter = byOffset.get(String(b.at)) ?? unplaced.shift()
+        const letter = byOffset.get(String(b.at))
         expect(letter?.reason, `offset ${b.at}`).toMatch(b.reason)
         expect(letter?.sourceTopic).toBe(topic)
       }
