@@ -17,7 +17,9 @@ import { produceEvents } from '../../connectors/kafka/event-producer.ts'
 import { COMPRESSIONS, parseCompression } from '../../connectors/kafka/compression.ts'
 import { builtInJobs } from '../../jobs/registry.ts'
 import { KAFKA_SECURITY_OPTIONS, kafkaSecurityFromFlags, type KafkaSecurityFlags } from '../kafka-flags.ts'
+import { checkLogFlags, createLogger, routeClientLogs } from '../logging.ts'
 import { fmt } from '../output.ts'
+import { OPERATING_OPTIONS } from '../status-flags.ts'
 
 /** The catalogue the generator draws titles and games from, wherever the command runs. */
 const CATALOG_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'data', 'catalog')
@@ -35,6 +37,8 @@ export interface ProduceArgs extends KafkaSecurityFlags {
   partitions?: number
   'kafka-topic'?: string
   compression?: string
+  'log-format'?: string
+  'log-level'?: string
 }
 
 export const produceCommand: CommandModule<object, ProduceArgs> = {
@@ -58,7 +62,9 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
       .option('partitions', { type: 'number', describe: 'create the topic with N partitions if it does not exist' })
       .options(KAFKA_SECURITY_OPTIONS)
       .option('kafka-topic', { type: 'string', describe: "the Kafka topic to write (default: the job's topic)" })
-      .option('compression', { type: 'string', describe: `record-batch compression: ${COMPRESSIONS.join(', ')} (default none)` }),
+      .option('compression', { type: 'string', describe: `record-batch compression: ${COMPRESSIONS.join(', ')} (default none)` })
+      .option('log-format', OPERATING_OPTIONS['log-format'])
+      .option('log-level', OPERATING_OPTIONS['log-level']),
   handler: async (args) => {
     const job = builtInJobs.get(args.topic)
     if (!job || !TOPICS.includes(args.topic as Topic))
@@ -74,6 +80,10 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
 
     const compression = parseCompression(args.compression)
 
+    // kafkajs' own lines (a retried request, a broker away) as log lines, not raw JSON
+    const { format, level } = checkLogFlags(args['log-format'], args['log-level'])
+    const log = createLogger({ format, level })
+    const unroute = routeClientLogs(log)
     const stop = new AbortController()
     const onSigint = (): void => stop.abort()
     process.once('SIGINT', onSigint)
@@ -106,6 +116,8 @@ export const produceCommand: CommandModule<object, ProduceArgs> = {
           `${summary.schemaId !== null ? `, schema id ${summary.schemaId}` : ''}${summary.stopped ? ' (stopped early)' : ''}`,
       )
     } finally {
+      unroute()
+      log.flush()
       process.off('SIGINT', onSigint)
     }
   },

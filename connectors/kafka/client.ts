@@ -101,7 +101,8 @@ export function createKafkaClient(
   return new Kafka({
     clientId: options.clientId ?? 'rdg',
     brokers: parseBrokers(options.brokers),
-    logLevel: LEVELS[routed ? (options.logLevel ?? routed.level) : (options.logLevel ?? 'error')],
+    // a logger asking for debug (rdg-job --log-level debug) gets kafkajs' debug lines whatever the client's default
+    logLevel: LEVELS[routed ? (routed.level === 'debug' ? 'debug' : (options.logLevel ?? routed.level)) : (options.logLevel ?? 'error')],
     ...(routed ? { logCreator: routedLogCreator(routed.write) } : {}),
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     ...(options.security ?? PLAINTEXT).kafkajs(),
