@@ -23,8 +23,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance as perf } from 'node:perf_hooks'
 import { Kafka, logLevel } from 'kafkajs'
 import { createValueEncoder } from '../connectors/avro/value-encoder.ts'
+import { createValueDecoder } from '../connectors/avro/value-decoder.ts'
+import { openSchemaSource } from '../connectors/avro/schema-source.ts'
+import { operatorId } from '../base/ids.ts'
+import type { DeadLetter, Sink, Source, SourceRecord } from '../engine/connector.ts'
+import { readFieldsOf } from '../graph/job-definition.ts'
 import { topicEvents } from '../connectors/generator/generator-source.ts'
 import { produceEvents } from '../connectors/kafka/event-producer.ts'
 import { kafkaJobIo } from '../connectors/kafka/job-io.ts'
@@ -60,10 +66,15 @@ function every20ms(check: () => boolean): Promise<void> {
   })
 }
 
-/** A rate plus the process's CPU time per event over the same span (user + system, all threads). */
+/**
+ * A rate, the process's CPU time per event over the same span (user + system, all
+ * threads), and the job thread's share: its event loop's active time per event (Node 20
+ * has no per-thread CPU clock; the loop is active while it runs JS or a synchronous call).
+ */
 interface Rate {
   readonly perSecond: number
   readonly cpuMicrosPerEvent: number
+  readonly jobThreadMicrosPerEvent: number
 }
 
 /** Starts a measurement at the first record; `end` closes it at the last. */
@@ -72,21 +83,28 @@ function span(): { start(): void; end(): void; rate(): Rate } {
   let t1 = 0
   let cpu0 = process.cpuUsage()
   let cpu = 0
+  let elu0 = perf.eventLoopUtilization()
+  let active = 0
   return {
     start() {
       t0 = performance.now()
       cpu0 = process.cpuUsage()
+      elu0 = perf.eventLoopUtilization()
     },
     end() {
       t1 = performance.now()
       const d = process.cpuUsage(cpu0)
       cpu = d.user + d.system
+      active = perf.eventLoopUtilization(elu0).active * 1000
     },
-    rate: () => ({ perSecond: EVENTS / ((t1 - t0) / 1000), cpuMicrosPerEvent: cpu / EVENTS }),
+    rate: () => ({ perSecond: EVENTS / ((t1 - t0) / 1000), cpuMicrosPerEvent: cpu / EVENTS, jobThreadMicrosPerEvent: active / EVENTS }),
   }
 }
 
-async function consumeOnly(brokers: string[], topic: string): Promise<Rate> {
+const describeRate = (r: Rate): string =>
+  `${fmt(r.perSecond).padStart(9)} events/s   CPU ${r.cpuMicrosPerEvent.toFixed(1)} µs/event, job thread ${r.jobThreadMicrosPerEvent.toFixed(1)} µs/event`
+
+async function consumeOnly(brokers: string[], topic: string, values: Buffer[]): Promise<Rate> {
   const consumer = new Kafka({ brokers, clientId: 'bench-consume-only', logLevel: logLevel.NOTHING }).consumer({
     groupId: `bench-consume-only-${topic}`,
   })
@@ -99,6 +117,7 @@ async function consumeOnly(brokers: string[], topic: string): Promise<Rate> {
     eachBatch: async ({ batch }) => {
       if (count === 0) measured.start()
       count += batch.messages.length
+      for (const m of batch.messages) if (values.length < EVENTS && m.value) values.push(m.value)
       if (count >= EVENTS && !done) {
         measured.end()
         done = true
@@ -117,6 +136,7 @@ async function runFromKafka<T>(
   topic: string,
   wrap: (store: KvDataStore) => KvDataStore,
   measure: (metrics: () => { recordsIn: number }) => Promise<T>,
+  fetchThread = true,
 ): Promise<T> {
   const dir = mkdtempSync(join(base, 'job-'))
   const store = await RocksDbKvStore.open(join(dir, 'graph'))
@@ -124,10 +144,11 @@ async function runFromKafka<T>(
     job,
     brokers: brokers.join(','),
     topic,
-    groupId: `bench-${topic}-${job.dedup?.windowMs}`,
+    groupId: `bench-${topic}-${job.dedup?.windowMs}-${fetchThread}`,
     schemaDir,
     start: 'earliest',
     logLevel: 'nothing',
+    fetchThread,
   })
   const sink = new KvGraphSink({
     id: 'graph-store',
@@ -152,6 +173,55 @@ async function runFromKafka<T>(
   }
 }
 
+/** The same job over the topic's raw values held in memory (one partition), into a fresh RocksDB KV store: the in-process reference. */
+async function runInProcess(job: typeof playbackJob, values: readonly Buffer[]): Promise<Rate> {
+  const dir = mkdtempSync(join(base, 'inproc-'))
+  const store = await RocksDbKvStore.open(join(dir, 'graph'))
+  const decode = await createValueDecoder(job.value, { schemas: await openSchemaSource({ schemaDir }), fields: readFieldsOf(job) })
+  const measured = span()
+  let next = 0
+  const source: Source<Buffer> = {
+    id: operatorId('memory'),
+    async open() {},
+    async poll(max) {
+      if (next === 0) measured.start()
+      const end = Math.min(values.length, next + max)
+      const records = new Array<SourceRecord<Buffer>>(end - next)
+      for (let i = next; i < end; i++) records[i - next] = { partition: 0, offset: String(i), value: values[i]! }
+      next = end
+      const pending = decode.prepare(records)
+      if (pending) await pending
+      return { records, end: end >= values.length }
+    },
+    positions: () => ({ '0': String(next) }),
+    async close() {},
+  }
+  const deadLetters: Sink<DeadLetter> = {
+    id: operatorId('dead-letters'),
+    backpressured: false,
+    async open() {},
+    write() {},
+    async drain() {},
+    async flush() {},
+    async close() {},
+  }
+  const sink = new KvGraphSink({ id: 'graph-store', store, schema: job.graph, onReject: () => undefined })
+  const handle = runJob(job, {
+    source,
+    decode,
+    deadLetterSink: deadLetters,
+    graphSinks: [sink],
+    dataDir: join(dir, 'job'),
+    state: { backend: 'rocksdb' },
+    checkpoint: { intervalMs: 10_000 },
+    sideInputDir: join(import.meta.dirname, '..'),
+  })
+  await handle.done
+  measured.end()
+  await store.close()
+  return measured.rate()
+}
+
 const kafka = await startKafka()
 try {
   const brokers = kafka.brokers
@@ -171,35 +241,35 @@ try {
   })
   console.log(`produce (rdg-job produce)   ${fmt(produced.acknowledged / produced.seconds).padStart(9)} events/s`)
 
-  const consume = await consumeOnly(brokers, topic)
-  console.log(
-    `consume only (kafkajs)      ${fmt(consume.perSecond).padStart(9)} events/s   CPU ${consume.cpuMicrosPerEvent.toFixed(1)} µs/event`,
-  )
+  const rawValues: Buffer[] = []
+  const consume = await consumeOnly(brokers, topic, rawValues)
+  console.log(`consume only (kafkajs)      ${describeRate(consume)}`)
 
-  peakRss = 0
-  const e2e = await runFromKafka(
-    playbackJob,
-    brokers,
-    topic,
-    (s) => s,
-    async (metrics) => {
-      const measured = span()
-      let started = false
-      await every20ms(() => {
-        const n = metrics().recordsIn
-        if (n > 0 && !started) {
-          measured.start()
-          started = true
-        }
-        if (n >= EVENTS) measured.end()
-        return n >= EVENTS
-      })
-      return measured.rate()
-    },
-  )
-  console.log(
-    `end to end, RocksDB state   ${fmt(e2e.perSecond).padStart(9)} events/s   CPU ${e2e.cpuMicrosPerEvent.toFixed(1)} µs/event   ${((e2e.perSecond / consume.perSecond) * 100).toFixed(0)}% of consume-only   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`,
-  )
+  const inProcess = await runInProcess(playbackJob, rawValues)
+  console.log(`in process (same values)    ${describeRate(inProcess)}   the same job and store, values from memory`)
+
+  const untilAllIn = async (metrics: () => { recordsIn: number }): Promise<Rate> => {
+    const measured = span()
+    let started = false
+    await every20ms(() => {
+      const n = metrics().recordsIn
+      if (n > 0 && !started) {
+        measured.start()
+        started = true
+      }
+      if (n >= EVENTS) measured.end()
+      return n >= EVENTS
+    })
+    return measured.rate()
+  }
+  for (const fetchThread of [false, true]) {
+    peakRss = 0
+    const e2e = await runFromKafka(playbackJob, brokers, topic, (st) => st, untilAllIn, fetchThread)
+    const label = fetchThread ? 'end to end, fetch thread  ' : 'end to end, kafkajs inline'
+    console.log(
+      `${label}  ${describeRate(e2e)}   ${((e2e.perSecond / inProcess.perSecond) * 100).toFixed(0)}% of in process   peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`,
+    )
+  }
 
   // latency: events stamped with the wall clock at send, window and bound taken out
   const latencyTopic = 'playback-latency'

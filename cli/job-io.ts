@@ -52,6 +52,8 @@ export type JobSourceChoice =
       readonly backfillFrom?: string
       /** TLS and SASL (`--kafka-*` flags, cli/kafka-flags.ts). */
       readonly security?: KafkaSecurity
+      /** False: kafkajs on the job thread instead of its fetch worker (`--no-kafka-fetch-thread`). */
+      readonly fetchThread?: boolean
     }
 
 /** The sources there are, for messages. */
@@ -64,6 +66,7 @@ export interface SourceFlags extends KafkaSecurityFlags {
   readonly 'kafka-topic'?: string
   readonly group?: string
   readonly 'session-timeout'?: number
+  readonly 'kafka-fetch-thread'?: boolean
   readonly start?: string
   readonly registry?: string
   readonly 'schema-dir'?: string
@@ -108,9 +111,19 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
       ...(flags.registry !== undefined ? { registryUrl: flags.registry } : {}),
       ...(flags['schema-dir'] !== undefined ? { schemaDir: flags['schema-dir'] } : {}),
       ...(flags['backfill-from'] !== undefined ? { backfillFrom: flags['backfill-from'] } : {}),
+      ...(flags['kafka-fetch-thread'] === false ? { fetchThread: false } : {}),
     }
   }
-  for (const kafkaOnly of ['kafka-topic', 'group', 'session-timeout', 'start', 'registry', 'schema-dir', 'backfill-from'] as const) {
+  for (const kafkaOnly of [
+    'kafka-topic',
+    'group',
+    'session-timeout',
+    'kafka-fetch-thread',
+    'start',
+    'registry',
+    'schema-dir',
+    'backfill-from',
+  ] as const) {
     if (flags[kafkaOnly] !== undefined) throw new ConfigError(`--${kafkaOnly} only applies to Kafka`, 'add --brokers host:port, or drop it')
   }
   const securityFlag = anyKafkaSecurityFlag(flags)
@@ -187,6 +200,7 @@ export async function buildJobIo(
       ...(choice.registryUrl !== undefined ? { registryUrl: choice.registryUrl } : {}),
       ...(choice.schemaDir !== undefined ? { schemaDir: choice.schemaDir } : {}),
       ...(choice.security !== undefined ? { security: choice.security } : {}),
+      ...(choice.fetchThread !== undefined ? { fetchThread: choice.fetchThread } : {}),
     })
     const deadLetters = `Kafka topic ${choice.topic ?? job.topic}.dlq`
     if (choice.backfillFrom !== undefined) {

@@ -15,6 +15,7 @@ import { describeJob } from '../graph/compile-job.ts'
 import type { JobDefinition } from '../graph/job-definition.ts'
 import type { GraphJobMetrics } from '../graph/run-job.ts'
 import { KafkaSource } from '../connectors/kafka/source.ts'
+import { ThreadedKafkaSource } from '../connectors/kafka/threaded-source.ts'
 import { GraphQuery } from '../store/graph-query.ts'
 import type { KvDataStore } from '../store/kv/api.ts'
 import { JobServer } from './job-server.ts'
@@ -50,7 +51,8 @@ export interface Operation {
 
 export async function operate(options: OperateOptions): Promise<Operation> {
   const { job, handle, source } = options
-  const lag = source instanceof KafkaSource ? new KafkaLagPoller(() => source.lagView()) : null
+  const kafka = source instanceof KafkaSource || source instanceof ThreadedKafkaSource ? source : null
+  const lag = kafka ? new KafkaLagPoller(() => kafka.lagView()) : null
   lag?.start()
   const operated: OperatedJob = {
     name: job.topic,
@@ -60,7 +62,7 @@ export async function operate(options: OperateOptions): Promise<Operation> {
     lag: () => lag?.reading() ?? null,
     ...(options.total ? { total: options.total } : {}),
     ...(options.done ? { done: options.done } : {}),
-    ...(source instanceof KafkaSource ? { sourceReady: () => source.partitions.length > 0 } : {}),
+    ...(kafka ? { sourceReady: () => kafka.partitions.length > 0 } : {}),
     checkpointIntervalMs: options.checkpointIntervalMs,
     startedAt: systemClock.now(),
     ...(options.store ? { graph: { query: new GraphQuery(options.store, job.graph), schema: job.graph, store: options.store } } : {}),

@@ -28,6 +28,7 @@ interface RunArgs extends KafkaSecurityFlags {
   group?: string
   'kafka-topic'?: string
   'session-timeout'?: number
+  'kafka-fetch-thread'?: boolean
   'data-dir': string
   store: string
   state: 'heap' | 'rocksdb'
@@ -61,6 +62,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('session-timeout', {
         type: 'number',
         describe: 'Kafka: consumer session timeout in ms (default 30000); a restarted run gets its partitions back after it',
+      })
+      .option('kafka-fetch-thread', {
+        type: 'boolean',
+        describe:
+          'Kafka: fetch and parse record batches in a worker thread (default true; --no-kafka-fetch-thread keeps kafkajs on the job thread)',
       })
       .option('start', {
         type: 'string',

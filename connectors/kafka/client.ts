@@ -67,6 +67,11 @@ export function setKafkaLogSink(sink: { readonly write: (entry: KafkaLogEntry) =
   kafkaLogSink = sink
 }
 
+/** Where kafkajs logs go now (null: kafkajs prints its own lines); the fetch worker forwards its clients' logs here. */
+export function kafkaLogSinkNow(): { readonly write: (entry: KafkaLogEntry) => void; readonly level: KafkaLogLevel } | null {
+  return kafkaLogSink
+}
+
 const NAMES: Record<number, KafkaLogEntry['level']> = {
   [LogLevelEnum.ERROR]: 'error',
   [LogLevelEnum.WARN]: 'warn',

@@ -20,6 +20,7 @@ import type { KafkaSecurity } from './security.ts'
 import { createKafkaDeadLetterSink } from './dead-letter-sink.ts'
 import { createKafkaGraphSink } from './graph-sink.ts'
 import { createKafkaSource, type KafkaSource, type KafkaStart } from './source.ts'
+import { createThreadedKafkaSource, type ThreadedKafkaSource } from './threaded-source.ts'
 
 export interface KafkaJobIoOptions<E> {
   readonly job: JobDefinition<E, any, any, any>
@@ -47,10 +48,12 @@ export interface KafkaJobIoOptions<E> {
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL for the source, the dead-letter topic and the graph publisher alike. */
   readonly security?: KafkaSecurity
+  /** Fetch and parse in a worker thread (threaded-source.ts); default true. False keeps kafkajs on the job thread. */
+  readonly fetchThread?: boolean
 }
 
 export interface KafkaJobIo<E> {
-  readonly source: KafkaSource
+  readonly source: KafkaSource | ThreadedKafkaSource
   readonly decode: ValueDecoder<E>
   readonly deadLetterSink: Sink<DeadLetter>
   /** The graph publisher when asked for; add the KV sink next to it. */
@@ -68,7 +71,7 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
   const decode = await createValueDecoder<E>(job.value, { ...(schemas ? { schemas } : {}), fields: readFieldsOf(job) })
   const logLevel = options.logLevel ?? 'error'
   const { security } = options
-  const source = createKafkaSource({
+  const source = (options.fetchThread === false ? createKafkaSource : createThreadedKafkaSource)({
     brokers: options.brokers,
     topic,
     groupId: options.groupId ?? `rdg-${job.topic}`,

@@ -48,6 +48,16 @@ export interface ResolveOptions {
 
 type KafkajsSecurity = { ssl?: ConnectionOptions | boolean; sasl?: SASLOptions }
 
+/** A KafkaSecurity taken apart to cross to another thread (structured-cloneable). */
+export interface KafkaSecurityParts {
+  readonly tls: boolean
+  readonly ssl: ConnectionOptions | null
+  readonly tlsDetail: string
+  readonly sasl: SaslMechanism | null
+  readonly user: string | null
+  readonly password: string | null
+}
+
 /** Checked security settings; hand it to createKafkaClient. The secrets never leave it except into kafkajs. */
 export class KafkaSecurity {
   readonly #ssl: ConnectionOptions | null
@@ -65,6 +75,15 @@ export class KafkaSecurity {
   ) {
     this.#ssl = ssl
     this.#password = password
+  }
+
+  /** Everything, secrets included, to rebuild this in the Kafka fetch worker (a thread of this process; fetch-worker.ts). */
+  parts(): KafkaSecurityParts {
+    return { tls: this.tls, ssl: this.#ssl, tlsDetail: this.tlsDetail, sasl: this.sasl, user: this.user, password: this.#password }
+  }
+
+  static fromParts(p: KafkaSecurityParts): KafkaSecurity {
+    return new KafkaSecurity(p.tls, p.ssl, p.tlsDetail, p.sasl, p.user, p.password)
   }
 
   /** kafkajs' `ssl` and `sasl` entries (empty for a plaintext broker). */

@@ -76,6 +76,8 @@ export interface KafkaSourceOptions {
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL (security.ts); default plaintext. */
   readonly security?: KafkaSecurity
+  /** Called when the assignment or the positions change without a poll (a new assignment, a start offset decided): the fetch worker tells the job thread. */
+  readonly onPositionsChanged?: () => void
   /** Reports background problems (failed offset commits). Default: stderr. */
   readonly warn?: (message: string) => void
   /** Clock for waits; default the engine's (from `open`). */
@@ -283,6 +285,7 @@ export class KafkaSource implements Source<Buffer> {
     if (this.paused && this.buffered <= this.maxBuffered / 2) this.resume()
     else if (this.paused) this.pause()
     if (lookUp.length > 0) void this.decideStart(lookUp)
+    this.options.onPositionsChanged?.()
   }
 
   /** Committed group offset, else the configured start, for newly assigned partitions. */
@@ -311,6 +314,7 @@ export class KafkaSource implements Source<Buffer> {
         ready.push(p)
       }
       if (ready.length > 0 && !this.paused) this.consumer?.resume([{ topic, partitions: ready }])
+      if (ready.length > 0) this.options.onPositionsChanged?.()
     } catch (err) {
       if (this.closed) return
       this.warn(`could not look up start offsets of ${topic} partitions ${partitions.join(',')} (${rootCause(err)}); retrying`)

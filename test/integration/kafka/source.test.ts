@@ -3,20 +3,22 @@ import { ConfigError } from '../../../base/errors.ts'
 import { checkpointId } from '../../../base/ids.ts'
 import type { SourceRecord } from '../../../engine/connector.ts'
 import { createKafkaSource, type KafkaSource, type KafkaSourceOptions } from '../../../connectors/kafka/source.ts'
+import { createThreadedKafkaSource, type ThreadedKafkaSource } from '../../../connectors/kafka/threaded-source.ts'
 import { committedOffsets, createTopic, produce, testSourceContext, uniqueName, waitFor } from '../../infra/kafka-helpers.ts'
 
 const { brokers } = inject('kafka')
-const open: KafkaSource[] = []
+type AnyKafkaSource = KafkaSource | ThreadedKafkaSource
+const open: AnyKafkaSource[] = []
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()))
 })
 
-function source(topic: string, extra: Partial<KafkaSourceOptions> = {}): KafkaSource {
-  const s = createKafkaSource({ brokers, topic, groupId: uniqueName('group'), logLevel: 'nothing', ...extra })
-  open.push(s)
-  return s
-}
+/** Both sources, one suite: kafkajs in the job thread, and in a fetch worker thread (the CLI's default). */
+const IMPLEMENTATIONS = [
+  ['in the job thread', (o: KafkaSourceOptions): AnyKafkaSource => createKafkaSource(o)],
+  ['with a fetch thread', (o: KafkaSourceOptions): AnyKafkaSource => createThreadedKafkaSource(o)],
+] as const
 
 /** Values `<partition>:<i>` spread over partitions, in order within each. */
 function messages(partitions: number, perPartition: number) {
@@ -26,7 +28,7 @@ function messages(partitions: number, perPartition: number) {
   }))
 }
 
-async function pollUntil(s: KafkaSource, count: number, max = 500, timeoutMs = 30_000): Promise<SourceRecord<Buffer>[]> {
+async function pollUntil(s: AnyKafkaSource, count: number, max = 500, timeoutMs = 30_000): Promise<SourceRecord<Buffer>[]> {
   const out: SourceRecord<Buffer>[] = []
   await waitFor(
     async () => {
@@ -46,7 +48,13 @@ function byPartition(records: readonly SourceRecord<Buffer>[]): Record<number, s
   return out
 }
 
-describe('Kafka source against a real broker', () => {
+describe.each(IMPLEMENTATIONS)('Kafka source against a real broker, %s', (how, make) => {
+  function source(topic: string, extra: Partial<KafkaSourceOptions> = {}): AnyKafkaSource {
+    const s = make({ brokers, topic, groupId: uniqueName('group'), logLevel: 'nothing', ...extra })
+    open.push(s)
+    return s
+  }
+
   it('reads every partition in order and reports positions and partitions', async () => {
     const topic = uniqueName('read')
     await createTopic(brokers, topic, 3)
@@ -75,7 +83,8 @@ describe('Kafka source against a real broker', () => {
     expect(performance.now() - t0).toBeLessThan(1_000)
   })
 
-  it('pauses fetching when the queue is full and resumes when drained, losing nothing', async () => {
+  // reads the in-thread queue's state; the fetch thread runs this same source class
+  it.skipIf(how !== 'in the job thread')('pauses fetching when the queue is full and resumes when drained, losing nothing', async () => {
     const topic = uniqueName('backpressure')
     await createTopic(brokers, topic, 2)
     // 1 KB values: one fetch brings at most ~2 000 per partition, far from the 10 000 produced
@@ -85,7 +94,7 @@ describe('Kafka source against a real broker', () => {
       topic,
       messages(2, 5_000).map((m) => ({ ...m, value: `${m.value}|${pad}` })),
     )
-    const s = source(topic, { maxBufferedRecords: 500 })
+    const s = source(topic, { maxBufferedRecords: 500 }) as KafkaSource
     await s.open(testSourceContext())
     await waitFor(
       () => s.isPaused,
@@ -245,10 +254,10 @@ describe('Kafka source against a real broker', () => {
     const err = await missing.open(testSourceContext()).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ConfigError)
     expect((err as Error).message).toBe(`topic no-such-topic-here does not exist on ${brokers[0]}; create it or check --brokers`)
-    const unreachable = createKafkaSource({ brokers: '127.0.0.1:1', topic: 't', groupId: 'g', logLevel: 'nothing' })
+    const unreachable = source('t', { brokers: '127.0.0.1:1', groupId: 'g' })
     const err2 = await unreachable.open(testSourceContext()).catch((e: unknown) => e)
     expect(err2).toBeInstanceOf(ConfigError)
     expect((err2 as Error).message).toMatch(/^cannot reach Kafka at 127\.0\.0\.1:1 \(.*\); check --brokers and that the broker is running$/)
-    expect(() => createKafkaSource({ brokers: 'localhost', topic: 't', groupId: 'g' })).toThrow(/"localhost" is not host:port/)
+    expect(() => make({ brokers: 'localhost', topic: 't', groupId: 'g' })).toThrow(/"localhost" is not host:port/)
   })
 })
