@@ -6,8 +6,11 @@
  * job thread ~4 µs per message in-thread; here the job thread pays a message round trip
  * per poll and one small object per record.
  *
- * Semantics are the KafkaSource's: the worker's poll hands records out and reports the
- * positions and assignment after them, which the job thread's checkpoints record;
+ * Semantics are the KafkaSource's. The worker reads one batch ahead (it packs the next
+ * while the engine works on this one), so the positions a checkpoint records are kept
+ * here: each batch comes with the worker's positions after it, taken when it is handed
+ * to the engine; assignment reports between polls drop revoked partitions (also from the
+ * batch read ahead) and add newly started ones;
  * checkpoint completions go to the worker to commit; the worker's rebalance hook asks the
  * job thread for a checkpoint and waits for it; `prepareBatch` (the decoder fetching
  * unknown schema ids) runs here on the job thread. kafkajs' logs and the source's warnings
@@ -68,7 +71,13 @@ export class ThreadedKafkaSource implements Source<Buffer> {
   private readonly brokers: string[]
   private worker: Worker | null = null
   private ctx: SourceContext | null = null
-  private state: SourceState = { positions: {}, assigned: null }
+  /** What the engine has been handed: the checkpoint positions (kept here, since the worker reads one batch ahead). */
+  private handed: Record<string, string> = {}
+  private assigned: readonly number[] | null = null
+  /** Batches read ahead, not handed to the engine yet, each with the worker's positions after it. */
+  private readonly ahead: { records: SourceRecord<Buffer>[]; positions: SourcePositions }[] = []
+  private reading: Promise<void> | null = null
+  private maxRecords = 2_000
   private nextId = 0
   private readonly pending = new Map<number, Pending>()
   private opening: Pending | null = null
@@ -84,7 +93,7 @@ export class ThreadedKafkaSource implements Source<Buffer> {
 
   /** Partitions assigned to this member (as of the worker's last report). */
   get partitions(): readonly number[] {
-    return this.state.assigned ?? []
+    return this.assigned ?? []
   }
 
   /** For consumer-lag metrics, read off the hot path. */
@@ -99,7 +108,7 @@ export class ThreadedKafkaSource implements Source<Buffer> {
       topic: this.options.topic,
       brokers: this.brokers,
       partitions: this.partitions,
-      positions: this.state.positions,
+      positions: { ...this.handed },
       security: this.options.security,
     }
   }
@@ -137,24 +146,60 @@ export class ThreadedKafkaSource implements Source<Buffer> {
       routedLogLevel: kafkaLogSinkNow()?.level ?? null,
     })
     const m = await opened
-    if (m.t === 'opened') this.state = m.state
+    if (m.t === 'opened') this.takeState(m.state)
   }
 
   async poll(maxRecords: number): Promise<SourceBatch<Buffer>> {
-    const m = await this.request((id) => ({ t: 'poll', id, max: maxRecords }))
-    if (m.t !== 'batch') throw new Error(`unexpected ${m.t} from the Kafka fetch worker`)
-    this.state = m.state
-    const records: SourceRecord<Buffer>[] = unpackRecords(m.packed)
+    this.maxRecords = maxRecords
+    if (this.ahead.length === 0) await this.readAhead()
+    const batch = this.ahead.shift()
+    // while the engine works on this batch, the worker packs the next one
+    this.readAhead().catch(() => undefined) // a failure is kept and thrown by the next poll
+    if (!batch) return this.assigned ? { records: [], end: false, partitions: this.assigned } : { records: [], end: false }
+    // kept partitions advance to where this batch leaves them; ones started since keep theirs
+    this.handed = { ...this.handed, ...batch.positions }
+    this.dropUnassigned()
+    const records = batch.records
     if (records.length > 0 && this.options.prepareBatch) {
       const pending = this.options.prepareBatch(records)
       if (pending) await pending
     }
-    const assigned = m.state.assigned
-    return assigned ? { records, end: false, partitions: assigned } : { records, end: false }
+    return this.assigned ? { records, end: false, partitions: this.assigned } : { records, end: false }
+  }
+
+  /** Asks the worker for the next batch unless a request is out; resolves when it is in `ahead`. */
+  private readAhead(): Promise<void> {
+    this.reading ??= this.request((id) => ({ t: 'poll', id, max: this.maxRecords }))
+      .then((m) => {
+        if (m.t !== 'batch') throw new Error(`unexpected ${m.t} from the Kafka fetch worker`)
+        this.ahead.push({ records: unpackRecords(m.packed), positions: m.state.positions })
+      })
+      .finally(() => (this.reading = null))
+    return this.reading
+  }
+
+  /** The worker's assignment (and positions) as of a report: revoked partitions leave the batches read ahead and the positions; newly started ones join. */
+  private takeState(state: SourceState): void {
+    this.assigned = state.assigned
+    for (const [p, o] of Object.entries(state.positions)) if (!(p in this.handed)) this.handed[p] = o
+    this.dropUnassigned()
+  }
+
+  private dropUnassigned(): void {
+    const assigned = this.assigned
+    if (!assigned) return
+    const owned = new Set(assigned)
+    const ownedOnly = (positions: SourcePositions): Record<string, string> =>
+      Object.fromEntries(Object.entries(positions).filter(([p]) => owned.has(Number(p))))
+    this.handed = ownedOnly(this.handed)
+    for (const b of this.ahead) {
+      if (b.records.some((r) => !owned.has(r.partition))) b.records = b.records.filter((r) => owned.has(r.partition))
+      b.positions = ownedOnly(b.positions)
+    }
   }
 
   positions(): SourcePositions {
-    return this.state.positions
+    return { ...this.handed } // a checkpoint keeps it; `handed` may change in place on a report
   }
 
   async notifyCheckpointComplete(id: CheckpointId, positions: SourcePositions, held: SourcePositions = {}): Promise<void> {
@@ -211,7 +256,7 @@ export class ThreadedKafkaSource implements Source<Buffer> {
         return
       }
       case 'assignment':
-        this.state = m.state
+        this.takeState(m.state)
         return
       case 'checkpointNow':
         void this.ctx!.checkpointNow(m.reason)
