@@ -12,19 +12,12 @@
  */
 import type { Admin } from 'kafkajs'
 import { systemClock, type Clock } from '../base/clock.ts'
-import type { SourcePositions } from '../engine/connector.ts'
 import { createKafkaClient, highWatermarks } from '../connectors/kafka/client.ts'
-import type { KafkaSecurity } from '../connectors/kafka/security.ts'
+import type { KafkaLagView } from '../connectors/kafka/source.ts'
 import type { LagReading } from './operated-job.ts'
 
-export interface LagView {
-  readonly topic: string
-  readonly brokers: readonly string[]
-  readonly partitions: readonly number[]
-  readonly positions: SourcePositions
-  /** The source's TLS and SASL: the lag admin connects like the source. */
-  readonly security?: KafkaSecurity
-}
+/** The Kafka source's view for lag (its TLS and SASL too: the lag admin connects like the source). */
+export type LagView = KafkaLagView
 
 /** Lag per partition from high watermarks and positions; partitions without a position yet are left out. */
 export function consumerLag(high: ReadonlyMap<number, number>, view: LagView, at: number): LagReading {

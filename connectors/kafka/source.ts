@@ -84,6 +84,15 @@ export interface KafkaSourceOptions {
   readonly clock?: Clock
 }
 
+/** What consumer-lag metrics read of a Kafka source: its topic, how to reach it, its partitions and the next offset to hand out in each. */
+export interface KafkaLagView {
+  readonly topic: string
+  readonly brokers: readonly string[]
+  readonly partitions: readonly number[]
+  readonly positions: SourcePositions
+  readonly security?: KafkaSecurity
+}
+
 const EMPTY = Buffer.alloc(0)
 
 export function createKafkaSource(options: KafkaSourceOptions): KafkaSource {
@@ -143,13 +152,7 @@ export class KafkaSource implements Source<Buffer> {
   }
 
   /** For consumer-lag metrics, read off the hot path: the topic, its brokers, the assigned partitions and the next offset to hand out in each. */
-  lagView(): {
-    readonly topic: string
-    readonly brokers: readonly string[]
-    readonly partitions: readonly number[]
-    readonly positions: SourcePositions
-    readonly security?: KafkaSecurity
-  } {
+  lagView(): KafkaLagView {
     return {
       topic: this.options.topic,
       brokers: this.brokers,

@@ -35,8 +35,7 @@ import {
   type ToWorker,
   type WorkerSourceOptions,
 } from './fetch-protocol.ts'
-import type { KafkaSecurity } from './security.ts'
-import type { KafkaSourceOptions } from './source.ts'
+import type { KafkaLagView, KafkaSourceOptions } from './source.ts'
 
 export type ThreadedKafkaSourceOptions = Omit<KafkaSourceOptions, 'clock' | 'onPositionsChanged'>
 
@@ -97,13 +96,7 @@ export class ThreadedKafkaSource implements Source<Buffer> {
   }
 
   /** For consumer-lag metrics, read off the hot path. */
-  lagView(): {
-    readonly topic: string
-    readonly brokers: readonly string[]
-    readonly partitions: readonly number[]
-    readonly positions: SourcePositions
-    readonly security?: KafkaSecurity
-  } {
+  lagView(): KafkaLagView {
     return {
       topic: this.options.topic,
       brokers: this.brokers,
