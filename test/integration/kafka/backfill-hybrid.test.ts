@@ -9,7 +9,7 @@
  *   a run over all events from a file.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
@@ -150,49 +150,94 @@ describe('backfill from an Iceberg export and hand-over to Kafka (real broker)',
     await expectSameGraph(join(base, 'k-graph'), join(base, 'bf-graph'))
   })
 
-  it('run --backfill-from replays the export, then continues on the topic after its offsets', { timeout: 180_000 }, async () => {
-    const topic = await topicWith('playback-hybrid', events, schemaDir)
-    const all = join(base, 'all.jsonl')
-    writeFileSync(all, events.map((e) => JSON.stringify(e)).join('\n') + '\n')
-    const reference = await cli([
-      'run',
-      'playback-events',
-      '--source',
-      `file:${all}`,
-      '--data-dir',
-      join(base, 'ref-jobs'),
-      '--store',
-      `rocksdb:${join(base, 'ref-graph')}`,
-    ]).done
-    expect(reference.code, reference.err).toBe(0)
-
-    const hybrid = await runUntilCommitted(
-      [
+  /** The graph of a run over all events from a file (made once, for the hybrid tests). */
+  let reference: Promise<string> | null = null
+  const referenceGraph = (): Promise<string> =>
+    (reference ??= (async () => {
+      const all = join(base, 'all.jsonl')
+      writeFileSync(all, events.map((e) => JSON.stringify(e)).join('\n') + '\n')
+      const run = await cli([
         'run',
         'playback-events',
-        '--brokers',
-        brokers.join(','),
-        '--kafka-topic',
-        topic,
-        '--schema-dir',
-        schemaDir,
-        '--start',
-        'earliest',
-        '--backfill-from',
-        metadata,
-        '--checkpoint-interval',
-        '300',
+        '--source',
+        `file:${all}`,
         '--data-dir',
-        join(base, 'h-jobs'),
+        join(base, 'ref-jobs'),
         '--store',
-        `rocksdb:${join(base, 'h-graph')}`,
-      ],
-      topic,
-      uniqueName('rdg-h'),
-    )
+        `rocksdb:${join(base, 'ref-graph')}`,
+      ]).done
+      expect(run.code, run.err).toBe(0)
+      return join(base, 'ref-graph')
+    })())
+  const hybridArgs = (topic: string, name: string, checkpointMs: number): string[] => [
+    'run',
+    'playback-events',
+    '--brokers',
+    brokers.join(','),
+    '--kafka-topic',
+    topic,
+    '--schema-dir',
+    schemaDir,
+    '--start',
+    'earliest',
+    '--backfill-from',
+    metadata,
+    '--checkpoint-interval',
+    String(checkpointMs),
+    '--data-dir',
+    join(base, `${name}-jobs`),
+    '--store',
+    `rocksdb:${join(base, `${name}-graph`)}`,
+  ]
+
+  it('run --backfill-from replays the export, then continues on the topic after its offsets', { timeout: 180_000 }, async () => {
+    const topic = await topicWith('playback-hybrid', events, schemaDir)
+    const expected = await referenceGraph()
+    const hybrid = await runUntilCommitted(hybridArgs(topic, 'h', 300), topic, uniqueName('rdg-h'))
     expect(hybrid.code, hybrid.err).toBe(0)
     // every event once: the export's rows from the table, the rest (and the sentinels) from the topic
     expect(hybrid.out).toMatch(new RegExp(`records in\\s+${(EVENTS + 2).toLocaleString('en-US')} `))
-    await expectSameGraph(join(base, 'ref-graph'), join(base, 'h-graph'))
+    await expectSameGraph(expected, join(base, 'h-graph'))
+  })
+
+  it('run --backfill-from SIGKILLed at its first checkpoint and started again ends with the same graph', { timeout: 240_000 }, async () => {
+    const topic = await topicWith('playback-hybrid-kill', events, schemaDir)
+    const expected = await referenceGraph()
+    const group = uniqueName('rdg-hk')
+    // checkpoints every 50 ms, so the first one most likely falls inside the backfill; the
+    // verdict does not depend on where it falls
+    const args = [...hybridArgs(topic, 'hk', 50), '--group', group]
+    const checkpoints = join(base, 'hk-jobs', 'playback-events', 'checkpoints')
+    const first = cli(args)
+    let phase = ''
+    await waitFor(
+      () => {
+        phase = firstCheckpointPhase(checkpoints) ?? ''
+        return phase !== ''
+      },
+      60_000,
+      () => `a first checkpoint under ${checkpoints}; the run said: ${first.output()}`,
+    )
+    first.proc.kill('SIGKILL')
+    expect((await first.done).signal).toBe('SIGKILL')
+    const again = await runUntilCommitted(hybridArgs(topic, 'hk', 300), topic, group)
+    expect(again.code, again.err).toBe(0)
+    expect(again.out, `killed at a checkpoint in the ${phase} phase`).toMatch(/resumed from checkpoint \d+/)
+    await expectSameGraph(expected, join(base, 'hk-graph'))
   })
 })
+
+/** The phase ('backfill' or 'live') of the first complete checkpoint under `root`, or null. */
+function firstCheckpointPhase(root: string): string | null {
+  if (!existsSync(root)) return null
+  for (const name of readdirSync(root)) {
+    const meta = join(root, name, '_metadata.json')
+    if (!/^chk-\d+$/.test(name) || !existsSync(meta)) continue
+    try {
+      return (JSON.parse(readFileSync(meta, 'utf8')) as { positions: Record<string, string> }).positions.phase ?? 'live'
+    } catch {
+      continue // being written
+    }
+  }
+  return null
+}
