@@ -26,6 +26,7 @@ import { icebergJobSource } from '../connectors/iceberg/job-source.ts'
 import { TOPICS, type Topic } from '../connectors/generator/journeys.ts'
 import { kafkaJobIo } from '../connectors/kafka/job-io.ts'
 import { PLAINTEXT, type KafkaSecurity } from '../connectors/kafka/security.ts'
+import { parseCompression, type Compression } from '../connectors/kafka/compression.ts'
 import type { KafkaStart } from '../connectors/kafka/source.ts'
 import { builtInJobs } from '../jobs/registry.ts'
 import { anyKafkaSecurityFlag, kafkaSecurityFromFlags, type KafkaSecurityFlags } from './kafka-flags.ts'
@@ -54,6 +55,8 @@ export type JobSourceChoice =
       readonly security?: KafkaSecurity
       /** False: kafkajs on the job thread instead of its fetch worker (`--no-kafka-fetch-thread`). */
       readonly fetchThread?: boolean
+      /** Record-batch compression of the dead-letter topic (`--kafka-compression`). */
+      readonly compression?: Compression
     }
 
 /** The sources there are, for messages. */
@@ -67,6 +70,7 @@ export interface SourceFlags extends KafkaSecurityFlags {
   readonly group?: string
   readonly 'session-timeout'?: number
   readonly 'kafka-fetch-thread'?: boolean
+  readonly 'kafka-compression'?: string
   readonly start?: string
   readonly registry?: string
   readonly 'schema-dir'?: string
@@ -112,6 +116,7 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
       ...(flags['schema-dir'] !== undefined ? { schemaDir: flags['schema-dir'] } : {}),
       ...(flags['backfill-from'] !== undefined ? { backfillFrom: flags['backfill-from'] } : {}),
       ...(flags['kafka-fetch-thread'] === false ? { fetchThread: false } : {}),
+      ...(flags['kafka-compression'] !== undefined ? { compression: parseCompression(flags['kafka-compression']) } : {}),
     }
   }
   for (const kafkaOnly of [
@@ -119,6 +124,7 @@ export function sourceFromFlags(flags: SourceFlags): JobSourceChoice {
     'group',
     'session-timeout',
     'kafka-fetch-thread',
+    'kafka-compression',
     'start',
     'registry',
     'schema-dir',
@@ -201,6 +207,7 @@ export async function buildJobIo(
       ...(choice.schemaDir !== undefined ? { schemaDir: choice.schemaDir } : {}),
       ...(choice.security !== undefined ? { security: choice.security } : {}),
       ...(choice.fetchThread !== undefined ? { fetchThread: choice.fetchThread } : {}),
+      ...(choice.compression !== undefined && choice.compression !== 'none' ? { compression: choice.compression } : {}),
     })
     const deadLetters = `Kafka topic ${choice.topic ?? job.topic}.dlq`
     if (choice.backfillFrom !== undefined) {

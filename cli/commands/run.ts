@@ -11,6 +11,7 @@ import { validateJobSemantics } from '../../graph/job-lint.ts'
 import { resolveJob } from '../../jobs/registry.ts'
 import { sourceFromFlags } from '../job-io.ts'
 import { KAFKA_SECURITY_OPTIONS, type KafkaSecurityFlags } from '../kafka-flags.ts'
+import { COMPRESSIONS } from '../../connectors/kafka/compression.ts'
 import { fmt } from '../output.ts'
 import { deadLetterPolicyFromFlags, jobDataDir, runTopic } from '../run-topic.ts'
 import { OPERATING_OPTIONS, operatingFromFlags } from '../status-flags.ts'
@@ -29,6 +30,7 @@ interface RunArgs extends KafkaSecurityFlags {
   'kafka-topic'?: string
   'session-timeout'?: number
   'kafka-fetch-thread'?: boolean
+  'kafka-compression'?: string
   'data-dir': string
   store: string
   state: 'heap' | 'rocksdb'
@@ -67,6 +69,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
         type: 'boolean',
         describe:
           'Kafka: fetch and parse record batches in a worker thread (default true; --no-kafka-fetch-thread keeps kafkajs on the job thread)',
+      })
+      .option('kafka-compression', {
+        type: 'string',
+        describe: `Kafka: record-batch compression of the dead-letter topic: ${COMPRESSIONS.join(', ')} (default none)`,
       })
       .option('start', {
         type: 'string',

@@ -24,6 +24,7 @@ import { frame } from '../avro/wire-format.ts'
 import { BatchingProducer } from './batching-producer.ts'
 import { connectAdmin, createKafkaClient, ensureTopics, parseBrokers, type KafkaLogLevel } from './client.ts'
 import type { KafkaSecurity } from './security.ts'
+import type { Compression } from './compression.ts'
 import { graphEdgeSchema, graphNodeSchema, graphTopics } from './graph-records.ts'
 
 export interface KafkaGraphSinkOptions {
@@ -48,6 +49,8 @@ export interface KafkaGraphSinkOptions {
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL (security.ts); default plaintext. */
   readonly security?: KafkaSecurity
+  /** Record-batch compression of the graph topics; default none. */
+  readonly compression?: Compression
   readonly warn?: (message: string) => void
   readonly clock?: Clock
 }
@@ -110,6 +113,7 @@ export class KafkaGraphSink implements Sink<GraphPrimitive> {
       ...(o.maxBufferedRecords !== undefined ? { maxBuffered: o.maxBufferedRecords } : {}),
       ...(o.batchRecords !== undefined ? { batchRecords: o.batchRecords } : {}),
       ...(o.retry ? { retry: o.retry } : {}),
+      ...(o.compression ? { compression: o.compression } : {}),
       warn: o.warn ?? ((m) => process.stderr.write(`rdg: ${m}\n`)),
     })
     await this.out.connect()

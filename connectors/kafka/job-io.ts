@@ -21,6 +21,7 @@ import { createKafkaDeadLetterSink } from './dead-letter-sink.ts'
 import { createKafkaGraphSink } from './graph-sink.ts'
 import { createKafkaSource, type KafkaSource, type KafkaStart } from './source.ts'
 import { createThreadedKafkaSource, type ThreadedKafkaSource } from './threaded-source.ts'
+import type { Compression } from './compression.ts'
 
 export interface KafkaJobIoOptions<E> {
   readonly job: JobDefinition<E, any, any, any>
@@ -48,6 +49,8 @@ export interface KafkaJobIoOptions<E> {
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL for the source, the dead-letter topic and the graph publisher alike. */
   readonly security?: KafkaSecurity
+  /** Record-batch compression of what the job writes to Kafka (dead letters, graph topics); default none. */
+  readonly compression?: Compression
   /** Fetch and parse in a worker thread (threaded-source.ts); default true. False keeps kafkajs on the job thread. */
   readonly fetchThread?: boolean
 }
@@ -90,6 +93,7 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
       createTopic: true,
       logLevel,
       security,
+      ...(options.compression ? { compression: options.compression } : {}),
       ...(options.deadLetterTopic ? { topic: options.deadLetterTopic } : {}),
     })
   const graphSinks: Sink<GraphPrimitive>[] = []
@@ -108,6 +112,7 @@ export async function kafkaJobIo<E>(options: KafkaJobIoOptions<E>): Promise<Kafk
         createTopics: { partitions: options.publishGraph.partitions ?? 1 },
         logLevel,
         security,
+        ...(options.compression ? { compression: options.compression } : {}),
         onReject: (letter) => deadLetterSink.write(letter, letter.eventTime ?? 0),
       }),
     )

@@ -18,7 +18,8 @@ import type { Compression } from '../../../connectors/kafka/compression.ts'
 import { createKafkaSource } from '../../../connectors/kafka/source.ts'
 import type { SourceRecord } from '../../../engine/connector.ts'
 import { batchCodecs, javaConsume, javaProduce } from '../../infra/java-client.ts'
-import { createTopic, readTopic, testSourceContext, uniqueName, waitFor } from '../../infra/kafka-helpers.ts'
+import { cli, startCli } from '../../infra/cli-process.ts'
+import { createTopic, readTopic, testSourceContext, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 
 const { brokers, dir: brokerDir } = inject('kafka')
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly Compression[]
@@ -146,5 +147,39 @@ describe('compressed batches with the real Java client', () => {
         throw err ?? new Error(msg)
       })
     await expect(bad.parseAsync()).rejects.toThrow('unknown compression "brotli"')
+  })
+
+  it('rdg-job run --kafka-compression lz4 writes its dead letters in lz4 batches', { timeout: 120_000 }, async () => {
+    const topic = uniqueName('cli-dlq-lz4')
+    const schemaDir = join(base, 'schemas')
+    const produced = await cli(
+      ...['produce', 'playback-events', '--kafka-topic', topic, '--brokers', brokers.join(','), '--schema-dir', schemaDir],
+      ...['--count', '300', '--malformed-rate', '0.1', '--partitions', '1'],
+    )
+    expect(produced.code, produced.err).toBe(0)
+    const malformed = Number(/\(([\d,]+) malformed on purpose\)/.exec(produced.out)![1]!.replaceAll(',', ''))
+    expect(malformed).toBeGreaterThan(0)
+    const job = await startCli(
+      [
+        ...['run', 'playback-events', '--brokers', brokers.join(','), '--kafka-topic', topic, '--schema-dir', schemaDir],
+        ...['--start', 'earliest', '--kafka-compression', 'lz4', '--http', '127.0.0.1:0'],
+        ...['--data-dir', join(base, 'dlq-jobs'), '--store', `rocksdb:${join(base, 'dlq-graph')}`],
+      ],
+      /dashboard and metrics on (http:\S+)/,
+    )
+    try {
+      await waitFor(
+        async () =>
+          (await withAdmin(brokers, (a) => a.fetchTopicOffsets(`${topic}.dlq`).catch(() => []))).reduce((n, p) => n + Number(p.high), 0) >=
+          malformed,
+        60_000,
+        () => `${malformed} dead letters in ${topic}.dlq; the run said: ${job.output()}`,
+      )
+    } finally {
+      await job.stop('SIGINT')
+    }
+    const dlq = (await readTopic(brokers, `${topic}.dlq`, malformed)).map((m) => JSON.parse(m.value.toString()) as { reason: string })
+    expect(dlq.every((d) => d.reason.startsWith('cannot decode'))).toBe(true)
+    expect(new Set((await batchCodecs([partitionDir(`${topic}.dlq`)])).get(partitionDir(`${topic}.dlq`)))).toEqual(new Set(['lz4']))
   })
 })
