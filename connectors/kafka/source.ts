@@ -173,6 +173,19 @@ export class KafkaSource implements Source<Buffer> {
   }
 
   async open(ctx: SourceContext): Promise<void> {
+    try {
+      await this.connect(ctx)
+    } catch (err) {
+      // the engine closes only sources that opened: open connections would keep the process from exiting
+      await this.consumer?.disconnect().catch(() => undefined)
+      await this.admin?.disconnect().catch(() => undefined)
+      this.consumer = null
+      this.admin = null
+      throw err
+    }
+  }
+
+  private async connect(ctx: SourceContext): Promise<void> {
     this.ctx = ctx
     if (!this.options.clock) this.clock = ctx.clock
     const { topic, groupId } = this.options

@@ -138,8 +138,15 @@ export class ThreadedKafkaSource implements Source<Buffer> {
       restored: ctx.restoredPositions,
       routedLogLevel: kafkaLogSinkNow()?.level ?? null,
     })
-    const m = await opened
-    if (m.t === 'opened') this.takeState(m.state)
+    try {
+      const m = await opened
+      if (m.t === 'opened') this.takeState(m.state)
+    } catch (err) {
+      // the engine closes only sources that opened: a live worker would keep the process from exiting
+      this.worker = null
+      await worker.terminate()
+      throw err
+    }
   }
 
   async poll(maxRecords: number): Promise<SourceBatch<Buffer>> {

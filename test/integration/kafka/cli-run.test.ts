@@ -8,7 +8,7 @@
  * the dead-letter topic holds as many letters as that run's dead-letter file.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -198,6 +198,30 @@ describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stoppe
     // at least once: a letter written before the kill and after the last checkpoint is written again
     expect(dlq.reduce((n, p) => n + Number(p.high), 0)).toBeGreaterThanOrEqual(referenceDeadLetters)
   })
+})
+
+describe('rdg-job run --brokers mistakes (real broker)', () => {
+  // the broker is reachable, so connections are open when the topic turns out missing: they
+  // must not keep the process alive, with the fetch thread or without
+  for (const thread of ['--kafka-fetch-thread', '--no-kafka-fetch-thread']) {
+    it(`a topic that does not exist is one line and exit code 2 (${thread})`, { timeout: 60_000 }, async () => {
+      const schemas = join(base, `schemas-${thread}`)
+      mkdirSync(schemas, { recursive: true })
+      const t0 = systemClock.now()
+      const r = await cli([
+        ...['run', 'playback-events', '--brokers', brokers.join(','), '--kafka-topic', 'no-such-topic-cli', thread],
+        ...['--schema-dir', schemas, '--data-dir', join(base, `missing-${thread}`), '--store', 'memory'],
+      ])
+      expect(r.code, r.err).toBe(2)
+      expect(
+        r.err
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('rdg-job:')),
+      ).toEqual([`rdg-job: topic no-such-topic-cli does not exist on ${brokers.join(',')}; create it or check --brokers`])
+      expect(systemClock.now() - t0).toBeLessThan(30_000)
+    })
+  }
 })
 
 /** The id and source positions of the newest complete checkpoint under `root`, or null. */
