@@ -70,3 +70,34 @@ export function startCli(
     void exited.then((code) => reject(new Error(`rdg-job ${args.join(' ')} exited with ${code} before ${ready}:\n${output()}`)))
   })
 }
+
+/**
+ * The arguments of `rdg-job run playback-events` over a Kafka topic with Avro schemas in a
+ * directory, from the earliest offset, into its own data directory and RocksDB store;
+ * `flags` go between (a group, timeouts, --http …).
+ */
+export function playbackRunArgs(o: {
+  readonly brokers: readonly string[]
+  readonly topic: string
+  readonly schemaDir: string
+  readonly dataDir: string
+  readonly store: string
+  readonly flags?: readonly string[]
+}): string[] {
+  return [
+    ...[
+      'run',
+      'playback-events',
+      '--brokers',
+      o.brokers.join(','),
+      '--kafka-topic',
+      o.topic,
+      '--schema-dir',
+      o.schemaDir,
+      '--start',
+      'earliest',
+    ],
+    ...(o.flags ?? []),
+    ...['--data-dir', o.dataDir, '--store', `rocksdb:${o.store}`],
+  ]
+}

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createValueEncoder } from '../../../connectors/avro/value-encoder.ts'
 import playbackJob, { type PlaybackEvent } from '../../../jobs/playback-events.ts'
+import { playbackRunArgs } from '../../infra/cli-process.ts'
 import { writeKafkaExport } from '../../infra/iceberg-fixtures.ts'
 import { storeItems } from '../../infra/graph-store-items.ts'
 import { committedOffsets, createTopic, produce, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
@@ -113,24 +114,14 @@ describe('backfill from an Iceberg export and hand-over to Kafka (real broker)',
     // the same events, in the same partitions and order, on a topic of their own
     const topic = await topicWith('playback-exported', exportedEvents, schemaDir)
     const kafka = await runUntilCommitted(
-      [
-        'run',
-        'playback-events',
-        '--brokers',
-        brokers.join(','),
-        '--kafka-topic',
+      playbackRunArgs({
+        brokers,
         topic,
-        '--schema-dir',
         schemaDir,
-        '--start',
-        'earliest',
-        '--checkpoint-interval',
-        '300',
-        '--data-dir',
-        join(base, 'k-jobs'),
-        '--store',
-        `rocksdb:${join(base, 'k-graph')}`,
-      ],
+        dataDir: join(base, 'k-jobs'),
+        store: join(base, 'k-graph'),
+        flags: ['--checkpoint-interval', '300'],
+      }),
       topic,
       uniqueName('rdg-k'),
     )
@@ -169,26 +160,15 @@ describe('backfill from an Iceberg export and hand-over to Kafka (real broker)',
       expect(run.code, run.err).toBe(0)
       return join(base, 'ref-graph')
     })())
-  const hybridArgs = (topic: string, name: string, checkpointMs: number): string[] => [
-    'run',
-    'playback-events',
-    '--brokers',
-    brokers.join(','),
-    '--kafka-topic',
-    topic,
-    '--schema-dir',
-    schemaDir,
-    '--start',
-    'earliest',
-    '--backfill-from',
-    metadata,
-    '--checkpoint-interval',
-    String(checkpointMs),
-    '--data-dir',
-    join(base, `${name}-jobs`),
-    '--store',
-    `rocksdb:${join(base, `${name}-graph`)}`,
-  ]
+  const hybridArgs = (topic: string, name: string, checkpointMs: number): string[] =>
+    playbackRunArgs({
+      brokers,
+      topic,
+      schemaDir,
+      dataDir: join(base, `${name}-jobs`),
+      store: join(base, `${name}-graph`),
+      flags: ['--backfill-from', metadata, '--checkpoint-interval', String(checkpointMs)],
+    })
 
   it('run --backfill-from replays the export, then continues on the topic after its offsets', { timeout: 180_000 }, async () => {
     const topic = await topicWith('playback-hybrid', events, schemaDir)

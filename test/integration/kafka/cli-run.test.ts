@@ -16,6 +16,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../../base/clock.ts'
 import { createValueEncoder } from '../../../connectors/avro/value-encoder.ts'
 import playbackJob from '../../../jobs/playback-events.ts'
+import { playbackRunArgs } from '../../infra/cli-process.ts'
 import { storeItems } from '../../infra/graph-store-items.ts'
 import { produce, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 import { isSentinel, playbackEvents } from '../../infra/kafka-pipeline.ts'
@@ -120,28 +121,14 @@ describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stoppe
       .filter(Boolean).length
     expect(referenceDeadLetters).toBeGreaterThan(0) // the generator's malformed share
 
-    const run = [
-      'run',
-      'playback-events',
-      '--brokers',
-      brokers.join(','),
-      '--kafka-topic',
+    const run = playbackRunArgs({
+      brokers,
       topic,
-      '--group',
-      group,
-      '--schema-dir',
       schemaDir,
-      '--start',
-      'earliest',
-      '--session-timeout',
-      '6000',
-      '--checkpoint-interval',
-      '300',
-      '--data-dir',
-      join(base, 'jobs'),
-      '--store',
-      `rocksdb:${join(base, 'graph')}`,
-    ]
+      dataDir: join(base, 'jobs'),
+      store: join(base, 'graph'),
+      flags: ['--group', group, '--session-timeout', '6000', '--checkpoint-interval', '300'],
+    })
     let killedAt = -1
     const first = await cli(run, (records, checkpoint, proc) => {
       if (killedAt < 0 && records > 0 && checkpoint !== null) {

@@ -18,7 +18,7 @@ import type { Compression } from '../../../connectors/kafka/compression.ts'
 import { createKafkaSource } from '../../../connectors/kafka/source.ts'
 import type { SourceRecord } from '../../../engine/connector.ts'
 import { batchCodecs, javaConsume, javaProduce } from '../../infra/java-client.ts'
-import { cli, startCli } from '../../infra/cli-process.ts'
+import { cli, playbackRunArgs, startCli } from '../../infra/cli-process.ts'
 import { createTopic, readTopic, testSourceContext, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 
 const { brokers, dir: brokerDir } = inject('kafka')
@@ -160,11 +160,14 @@ describe('compressed batches with the real Java client', () => {
     const malformed = Number(/\(([\d,]+) malformed on purpose\)/.exec(produced.out)![1]!.replaceAll(',', ''))
     expect(malformed).toBeGreaterThan(0)
     const job = await startCli(
-      [
-        ...['run', 'playback-events', '--brokers', brokers.join(','), '--kafka-topic', topic, '--schema-dir', schemaDir],
-        ...['--start', 'earliest', '--kafka-compression', 'lz4', '--http', '127.0.0.1:0'],
-        ...['--data-dir', join(base, 'dlq-jobs'), '--store', `rocksdb:${join(base, 'dlq-graph')}`],
-      ],
+      playbackRunArgs({
+        brokers,
+        topic,
+        schemaDir,
+        dataDir: join(base, 'dlq-jobs'),
+        store: join(base, 'dlq-graph'),
+        flags: ['--kafka-compression', 'lz4', '--http', '127.0.0.1:0'],
+      }),
       /dashboard and metrics on (http:\S+)/,
     )
     try {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { createKafkaSource, type KafkaSource } from '../../../connectors/kafka/source.ts'
 import { KafkaLagPoller } from '../../../operating/kafka-lag.ts'
-import { cli, startCli } from '../../infra/cli-process.ts'
+import { cli, playbackRunArgs, startCli } from '../../infra/cli-process.ts'
 import { createTopic, produce, testSourceContext, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 
 const { brokers } = inject('kafka')
@@ -89,28 +89,14 @@ describe('operating a Kafka job (real broker)', () => {
     )
 
     const job = await startCli(
-      [
-        'run',
-        'playback-events',
-        '--brokers',
-        brokers.join(','),
-        '--kafka-topic',
+      playbackRunArgs({
+        brokers,
         topic,
-        '--group',
-        group,
-        '--schema-dir',
         schemaDir,
-        '--start',
-        'earliest',
-        '--session-timeout',
-        '6000',
-        '--http',
-        '127.0.0.1:0',
-        '--data-dir',
-        join(base, 'jobs'),
-        '--store',
-        `rocksdb:${join(base, 'graph')}`,
-      ],
+        dataDir: join(base, 'jobs'),
+        store: join(base, 'graph'),
+        flags: ['--group', group, '--session-timeout', '6000', '--http', '127.0.0.1:0'],
+      }),
       /dashboard and metrics on (http:\/\/127\.0\.0\.1:\d+\/)/,
     )
     const url = job.match[1]!
