@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rdg-job.js')
 
@@ -30,6 +31,27 @@ export function cli(...args: string[]): Promise<CliResult> {
     proc.stderr.on('data', (d) => (err += String(d)))
     proc.on('exit', (code) => resolve({ code, out, err }))
   })
+}
+
+export interface CliExit extends CliResult {
+  readonly signal: NodeJS.Signals | null
+}
+
+/** Starts `rdg-job …`; `onStderrLine` sees each line it prints on stderr (progress lines among them); `done` resolves when it exits. */
+export function spawnCli(
+  args: readonly string[],
+  onStderrLine?: (line: string, proc: ChildProcess) => void,
+): { readonly proc: ChildProcess; readonly done: Promise<CliExit>; readonly output: () => string } {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  proc.stdout.on('data', (d) => (out += String(d)))
+  createInterface({ input: proc.stderr }).on('line', (line) => {
+    err += `${line}\n`
+    onStderrLine?.(line, proc)
+  })
+  const done = new Promise<CliExit>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })))
+  return { proc, done, output: () => `${out}\n${err}`.slice(-3_000) }
 }
 
 export interface CliProcess {

@@ -8,14 +8,13 @@
  *   the topic after the export's offsets (no event read twice) and ends with the graph of
  *   a run over all events from a file.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createValueEncoder } from '../../../connectors/avro/value-encoder.ts'
 import playbackJob, { type PlaybackEvent } from '../../../jobs/playback-events.ts'
-import { playbackRunArgs } from '../../infra/cli-process.ts'
+import { playbackRunArgs, spawnCli, type CliExit } from '../../infra/cli-process.ts'
 import { writeKafkaExport } from '../../infra/iceberg-fixtures.ts'
 import { storeItems } from '../../infra/graph-store-items.ts'
 import { committedOffsets, createTopic, produce, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
@@ -24,27 +23,8 @@ import { isSentinel, playbackEvents, sentinelAfter } from '../../infra/kafka-pip
 const { brokers } = inject('kafka')
 const base = mkdtempSync(join(tmpdir(), 'rdg-kafka-backfill-'))
 afterAll(() => rmSync(base, { recursive: true, force: true }))
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'rdg-job.js')
 const EVENTS = 12_000
 const CUT = 0.6
-
-interface Finished {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly out: string
-  readonly err: string
-}
-
-/** Starts `rdg-job …`; `done` resolves when it exits. */
-function cli(args: string[]): { proc: ReturnType<typeof spawn>; done: Promise<Finished>; output: () => string } {
-  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  proc.stdout.on('data', (d) => (out += String(d)))
-  proc.stderr.on('data', (d) => (err += String(d)))
-  const done = new Promise<Finished>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })))
-  return { proc, done, output: () => `${out}\n${err}`.slice(-3_000) }
-}
 
 /**
  * True once the group's committed offsets reach every partition's last record, its
@@ -63,9 +43,9 @@ async function committedToEnd(group: string, topic: string, end: readonly { part
 }
 
 /** `run --brokers …` until the group's committed offsets reach the end of the topic, then SIGINT. */
-async function runUntilCommitted(args: string[], topic: string, group: string): Promise<Finished> {
+async function runUntilCommitted(args: string[], topic: string, group: string): Promise<CliExit> {
   const end = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic))
-  const { proc, done, output } = cli([...args, '--group', group])
+  const { proc, done, output } = spawnCli([...args, '--group', group])
   let exited = false
   void done.then(() => (exited = true))
   await waitFor(
@@ -126,7 +106,7 @@ describe('backfill from an Iceberg export and hand-over to Kafka (real broker)',
       uniqueName('rdg-k'),
     )
     expect(kafka.code, kafka.err).toBe(0)
-    const backfill = await cli([
+    const backfill = await spawnCli([
       'backfill',
       'playback-events',
       '--iceberg',
@@ -147,7 +127,7 @@ describe('backfill from an Iceberg export and hand-over to Kafka (real broker)',
     (reference ??= (async () => {
       const all = join(base, 'all.jsonl')
       writeFileSync(all, events.map((e) => JSON.stringify(e)).join('\n') + '\n')
-      const run = await cli([
+      const run = await spawnCli([
         'run',
         'playback-events',
         '--source',
@@ -188,7 +168,7 @@ describe('backfill from an Iceberg export and hand-over to Kafka (real broker)',
     // verdict does not depend on where it falls
     const args = [...hybridArgs(topic, 'hk', 50), '--group', group]
     const checkpoints = join(base, 'hk-jobs', 'playback-events', 'checkpoints')
-    const first = cli(args)
+    const first = spawnCli(args)
     let phase = ''
     await waitFor(
       () => {

@@ -7,16 +7,15 @@
  * then holds exactly what `rdg-job run --source generator` makes of the same events, and
  * the dead-letter topic holds as many letters as that run's dead-letter file.
  */
-import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { systemClock } from '../../../base/clock.ts'
 import { createValueEncoder } from '../../../connectors/avro/value-encoder.ts'
 import playbackJob from '../../../jobs/playback-events.ts'
-import { playbackRunArgs } from '../../infra/cli-process.ts'
+import { playbackRunArgs, spawnCli, type CliExit } from '../../infra/cli-process.ts'
 import { storeItems } from '../../infra/graph-store-items.ts'
 import { produce, uniqueName, waitFor, withAdmin } from '../../infra/kafka-helpers.ts'
 import { isSentinel, playbackEvents } from '../../infra/kafka-pipeline.ts'
@@ -24,16 +23,8 @@ import { isSentinel, playbackEvents } from '../../infra/kafka-pipeline.ts'
 const { brokers } = inject('kafka')
 const base = mkdtempSync(join(tmpdir(), 'rdg-kafka-cli-'))
 afterAll(() => rmSync(base, { recursive: true, force: true }))
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'rdg-job.js')
 const EVENTS = 30_000
 const SEED = 9
-
-interface Finished {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly out: string
-  readonly err: string
-}
 
 /**
  * Runs `rdg-job …`; `onProgress` sees each progress line of `run` (records so far, last
@@ -41,25 +32,17 @@ interface Finished {
  */
 function cli(
   args: string[],
-  onProgress?: (records: number, checkpoint: number | null, proc: ReturnType<typeof spawn>) => void,
-  onStart?: (proc: ReturnType<typeof spawn>) => void,
-): Promise<Finished> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    onStart?.(proc)
-    let out = ''
-    let err = ''
-    proc.stdout.on('data', (d) => (out += String(d)))
-    createInterface({ input: proc.stderr }).on('line', (line) => {
-      err += `${line}\n`
-      const m = /^\s+([\d,]+) records, .* checkpoint (\d+|-)(?:,|$)/.exec(line)
-      if (m && onProgress) onProgress(Number(m[1]!.replaceAll(',', '')), m[2] === '-' ? null : Number(m[2]), proc)
-    })
-    proc.on('exit', (code, signal) => resolve({ code, signal, out, err }))
+  onProgress?: (records: number, checkpoint: number | null, proc: ChildProcess) => void,
+  onStart?: (proc: ChildProcess) => void,
+): Promise<CliExit> {
+  const run = spawnCli(args, (line, proc) => {
+    const m = /^\s+([\d,]+) records, .* checkpoint (\d+|-)(?:,|$)/.exec(line)
+    if (m && onProgress) onProgress(Number(m[1]!.replaceAll(',', '')), m[2] === '-' ? null : Number(m[2]), proc)
   })
+  onStart?.(run.proc)
+  return run.done
 }
 
-/** Every item of the playback job's namespaces, leaving out the sentinels'. */
 describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stopped (real broker)', () => {
   it('ends with the graph and dead letters of a run over the same events without Kafka', { timeout: 300_000 }, async () => {
     const topic = uniqueName('playback-cli')
@@ -144,7 +127,7 @@ describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stoppe
     const checkpoints = join(base, 'jobs', 'playback-events', 'checkpoints')
     const firstRunsLast = latestCheckpoint(checkpoints)?.id ?? 0
     const end = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic))
-    let secondProc: ReturnType<typeof spawn> | null = null
+    let secondProc: ChildProcess | null = null
     let exited = false
     const secondRun = cli(run, undefined, (proc) => (secondProc = proc)).then((r) => {
       exited = true
@@ -163,7 +146,7 @@ describe('rdg-job produce, then rdg-job run --brokers: killed, restarted, stoppe
       240_000,
       () => `a checkpoint after ${firstRunsLast} at ${JSON.stringify(end.map((p) => [p.partition, p.high]))}; latest ${last}`,
     )
-    ;(secondProc as ReturnType<typeof spawn> | null)?.kill('SIGINT')
+    ;(secondProc as ChildProcess | null)?.kill('SIGINT')
     const second = await secondRun
     expect(second.code, second.err).toBe(0)
     expect(second.out).toMatch(/playback-events: signal \(resumed from checkpoint \d+\)/)
