@@ -157,8 +157,8 @@ export class ThreadedKafkaSource implements Source<Buffer> {
     this.readAhead().catch(() => undefined) // a failure is kept and thrown by the next poll
     if (!batch) return this.assigned ? { records: [], end: false, partitions: this.assigned } : { records: [], end: false }
     // kept partitions advance to where this batch leaves them; ones started since keep theirs
+    // (a report of revoked partitions has already taken them out of this batch and of `handed`)
     this.handed = { ...this.handed, ...batch.positions }
-    this.dropUnassigned()
     const records = batch.records
     if (records.length > 0 && this.options.prepareBatch) {
       const pending = this.options.prepareBatch(records)
