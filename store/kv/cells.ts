@@ -100,7 +100,16 @@ export function isLive(cell: Cell, now: number, recordDeletedAt: number | null):
 /** Compares item keys in UTF-8 byte order (Cassandra's and RocksDB's order), not UTF-16 code units. */
 export function compareKeys(a: string, b: string): number {
   if (a === b) return 0
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+  // UTF-16 code units order as UTF-8 bytes do, except around surrogates: compare those as bytes
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i)
+    const cb = b.charCodeAt(i)
+    if (ca === cb) continue
+    if ((ca & 0xf800) === 0xd800 || (cb & 0xf800) === 0xd800) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+    return ca - cb
+  }
+  return a.length - b.length
 }
 
 /** Throws a ConfigError when a query names more than one way of selecting items, or bad bounds. */
