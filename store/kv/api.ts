@@ -32,6 +32,12 @@ export interface KvWrite {
   readonly namespace: string
   readonly recordId: string
   readonly item: KvItem
+  /**
+   * The item's key determines its value and event time, and it is never deleted on its
+   * own (an index entry): last-writer-wins cannot change what is stored, so a backend may
+   * write it without reading the stored version first.
+   */
+  readonly immutable?: boolean
 }
 
 /** An item as read back: `expiresAt` (epoch ms) is set when it has a TTL (Cassandra knows it to the second). */

@@ -68,6 +68,8 @@ interface CellRow {
   readonly namespace: string
   readonly recordId: string
   cell: Cell
+  /** Written without reading the stored version (KvWrite.immutable). */
+  readonly blind?: boolean
 }
 
 export interface RocksDbKvStoreOptions {
@@ -222,7 +224,14 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
       const cell = putCell(w, this.policy, now)
       const id = `${w.namespace}\u0000${w.recordId}\u0000${w.item.key}`
       const prev = rows.get(id)
-      if (!prev) rows.set(id, { key: Buffer.from(`d${id}`, 'utf8'), namespace: w.namespace, recordId: w.recordId, cell })
+      if (!prev)
+        rows.set(id, {
+          key: Buffer.from(`d${id}`, 'utf8'),
+          namespace: w.namespace,
+          recordId: w.recordId,
+          cell,
+          blind: w.immutable === true,
+        })
       else if (supersedes(prev.cell, cell)) prev.cell = cell
     }
     await this.serial(() => this.writeCells([...rows.values()]))
@@ -232,18 +241,21 @@ export class RocksDbKvStore extends RecordReads implements KvDataStore {
   private async writeCells(rows: readonly CellRow[]): Promise<void> {
     // record tombstones, only where the namespace ever had one
     const tombIds = [...new Set(rows.filter((r) => this.withDeletions.has(r.namespace)).map((r) => `${r.namespace}\u0000${r.recordId}`))]
-    const stored = await this.getMany([...rows.map((r) => r.key), ...tombIds.map((id) => Buffer.from(`r${id}`, 'utf8'))])
+    // the stored versions of rows that may lose to them (blind rows need none), then the tombstones
+    const read = rows.filter((r) => !r.blind)
+    const stored = await this.getMany([...read.map((r) => r.key), ...tombIds.map((id) => Buffer.from(`r${id}`, 'utf8'))])
     const deletedAt = new Map<string, number>()
     tombIds.forEach((id, i) => {
-      const v = stored[rows.length + i]
+      const v = stored[read.length + i]
       if (v) deletedAt.set(id, v.readDoubleBE(0))
     })
+    let nextRead = 0
     const batch = this.db.batch()
     let n = 0
-    rows.forEach((r, i) => {
+    rows.forEach((r) => {
+      const prev = r.blind ? undefined : stored[nextRead++]
       const d = deletedAt.size === 0 ? undefined : deletedAt.get(`${r.namespace}\u0000${r.recordId}`)
       if (d !== undefined && r.cell.eventTime <= d) return
-      const prev = stored[i]
       if (prev && !supersedes(decodeCell(prev), r.cell)) return
       batch.put(r.key, encodeCell(r.cell))
       n++
