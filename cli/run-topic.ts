@@ -55,6 +55,8 @@ export interface TopicSummary {
   readonly deadLetters: string
   /** Dead letters by the kind of their reason (the text before its first colon), commonest first; graph-schema rejects included. */
   readonly deadLettersByReason: ReadonlyArray<readonly [string, number]>
+  /** Declared recent-edge indexes (`latestIndex`) this store cannot keep, `edge (direction)`: its lists predate them. */
+  readonly incompleteIndexes: readonly string[]
   readonly reason: string
 }
 
@@ -144,6 +146,7 @@ export async function runTopic(options: RunTopicOptions): Promise<TopicSummary> 
       rejected: sink.rejected,
       deadLetters: io.deadLetters,
       deadLettersByReason: byReason(result.metrics.deadLettersByReason, rejectedByReason),
+      incompleteIndexes: sink.incompleteIndexes,
       reason: result.reason,
     }
   } finally {

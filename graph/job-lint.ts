@@ -201,6 +201,14 @@ function lintGraphSchema(graph: GraphSchema, problem: Report, check: (key: strin
     }
     if (decl.direction !== 'out' && decl.direction !== 'both')
       problem('graph', `edge type "${name}": direction must be 'out' or 'both', got ${JSON.stringify(decl.direction)}`, name)
+    if (decl.latestIndex !== undefined && !['out', 'in', 'both'].includes(decl.latestIndex as string))
+      problem('graph', `edge type "${name}": latestIndex must be 'out', 'in' or 'both', got ${JSON.stringify(decl.latestIndex)}`, name)
+    else if ((decl.latestIndex === 'in' || decl.latestIndex === 'both') && decl.direction !== 'both')
+      problem(
+        'graph',
+        `edge type "${name}": latestIndex '${decl.latestIndex}' indexes the reverse lists, which need direction 'both'`,
+        name,
+      )
     properties(`edge type "${name}"`, decl.properties)
   }
 }

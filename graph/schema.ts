@@ -18,13 +18,37 @@ export interface NodeTypeDecl {
   readonly description?: string
 }
 
-export interface EdgeTypeDecl {
+interface EdgeTypeBase {
   readonly from: string
   readonly to: string
-  /** 'out' keeps only source → destinations; 'both' also keeps destination → sources. */
-  readonly direction: 'out' | 'both'
   readonly properties: Readonly<Record<string, PropertyType>>
   readonly description?: string
+}
+
+/**
+ * `direction`: 'out' keeps only source → destinations; 'both' also keeps destination →
+ * sources. `latestIndex`: keep a newest-first index of these adjacency lists ('in' and
+ * 'both' need direction 'both'), so LATEST reads of wide nodes (a title's viewers) read a
+ * page, not the whole list; each edge write then writes one more item per indexed direction.
+ */
+export type EdgeTypeDecl = EdgeTypeBase &
+  (
+    | { readonly direction: 'out'; readonly latestIndex?: 'out' }
+    | { readonly direction: 'both'; readonly latestIndex?: 'out' | 'in' | 'both' }
+  )
+
+/** The directions of an edge type whose adjacency lists keep the newest-first index. */
+export function indexedDirections(decl: EdgeTypeDecl): ReadonlyArray<'out' | 'in'> {
+  switch (decl.latestIndex) {
+    case 'out':
+      return ['out']
+    case 'in':
+      return ['in']
+    case 'both':
+      return ['out', 'in']
+    default:
+      return []
+  }
 }
 
 export interface GraphSchema {

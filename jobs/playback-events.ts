@@ -60,6 +60,8 @@ export const playbackGraph = defineGraphSchema({
       to: 'title',
       direction: 'both',
       properties: { lastWatchTime: 'timestamp', positionSec: 'number', deviceType: 'string' },
+      // a title's viewers are many: its newest ones come from the index
+      latestIndex: 'in',
     },
     streamed_from: { from: 'profile', to: 'device', direction: 'both', properties: { lastSeen: 'timestamp' } },
   },

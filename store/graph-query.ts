@@ -5,8 +5,10 @@
  * lookups of a hop go to the store as one batch.
  *
  * Orders: ANY reads the adjacency list in item-key order and stops as soon as the page is
- * full (cheap); LATEST reads up to `maxScan` edges of each node and returns the newest
- * first (ties by neighbour key). Tokens are opaque and belong to the order they came from.
+ * full (cheap); LATEST returns the newest first (ties by neighbour key): on a store with
+ * the recent-edge index it walks the index (store/recent-index.ts, reading about a page
+ * of entries per node), else, and with a key filter, it reads up to `maxScan` edges of
+ * each node and keeps the newest. Tokens are opaque and belong to the order they came from.
  *
  * @example
  * const g = new GraphQuery(store, schema, { clock })
@@ -22,6 +24,7 @@ import { ConfigError } from '../base/errors.ts'
 import type { KvDataStore, PageQuery, RecordRequest, StoredItem } from './kv/api.ts'
 import { compareKeys, decodeToken, encodeToken } from './kv/cells.ts'
 import { edgeNamespace, nodeNamespace, parseRefItemKey, PROPS_ITEM } from './graph-layout.ts'
+import { hasRecentIndex, latestFromIndex } from './recent-index.ts'
 import type { NodeRef, Properties } from '../graph/model.ts'
 import type { GraphSchema } from '../graph/schema.ts'
 
@@ -60,7 +63,7 @@ export interface NeighborOptions {
   readonly pageToken?: string | null
   /** Edge properties to return; default all. */
   readonly select?: readonly string[]
-  /** LATEST reads at most this many edges of a node. Default 10 000. */
+  /** LATEST reads at most this many edges (or index entries) of a node. Default 10 000. */
   readonly maxScan?: number
 }
 
@@ -137,8 +140,13 @@ interface Cursor {
   next: string | null
 }
 
+/** How long a store found without the recent-edge index is taken at its word before asking again (a job may be creating it). */
+const RECENT_INDEX_RECHECK_MS = 5_000
+
 export class GraphQuery {
   private readonly clock: Clock
+  /** Per index namespace: whether the store has it complete, and when that was asked. */
+  private readonly recentIndexes = new Map<string, { indexed: Promise<boolean>; at: number }>()
 
   constructor(
     private readonly store: KvDataStore,
@@ -193,10 +201,14 @@ export class GraphQuery {
     const token = options.pageToken ? decodeToken(options.pageToken, ['o']) : null
     if (token && token.o !== order) throw new ConfigError(`this page token belongs to order ${token.o}, not ${order}`)
 
+    const maxScan = options.maxScan ?? 10_000
+    const filtered = options.keyFilter && (options.keyFilter.prefix ?? options.keyFilter.from ?? options.keyFilter.to) !== undefined
     const pages =
-      order === 'latest'
-        ? await this.latest(nodes, namespace, selector, since, limit, options.maxScan ?? 10_000, token)
-        : await this.any(nodes, namespace, selector, since, limit, token)
+      order === 'any'
+        ? await this.any(nodes, namespace, selector, since, limit, token)
+        : !filtered && (await this.indexed(edge, direction))
+          ? await this.latestIndexed(nodes, edge, direction, since, limit, maxScan, token)
+          : await this.latest(nodes, namespace, selector, since, limit, maxScan, token)
     return pages.map((p) => ({
       neighbors: p.items.map((i) => ({
         node: parseRefItemKey(i.key),
@@ -246,6 +258,39 @@ export class GraphQuery {
       })
     }
     return cursors.map((c) => ({ items: c.found, next: c.next }))
+  }
+
+  /** Whether the store has the recent-edge index of these lists (asked again after a while when it had not). */
+  private indexed(edge: string, direction: 'out' | 'in'): Promise<boolean> {
+    const key = `${edge}\u0000${direction}`
+    const now = this.clock.now()
+    const known = this.recentIndexes.get(key)
+    if (known && now - known.at < RECENT_INDEX_RECHECK_MS) return known.indexed
+    const ask = () => hasRecentIndex(this.store, edge, direction)
+    const indexed = (known ? known.indexed.then((yes) => yes || ask()) : ask()).catch(() => {
+      this.recentIndexes.delete(key) // a failed look is not remembered
+      return false
+    })
+    this.recentIndexes.set(key, { indexed, at: now })
+    return indexed
+  }
+
+  /** Newest first through the recent-edge index. */
+  private async latestIndexed(
+    nodes: readonly NodeRef[],
+    edge: string,
+    direction: 'out' | 'in',
+    since: number,
+    limit: number,
+    maxScan: number,
+    token: Record<string, string> | null,
+  ): Promise<Array<{ items: StoredItem[]; next: string | null }>> {
+    const after = token ? { eventTime: Number(token.t), key: token.k! } : null
+    const pages = await latestFromIndex(this.store, { nodes, edge, direction, since, limit, maxScan, after })
+    return pages.map((p) => ({
+      items: p.items,
+      next: p.next ? encodeToken({ o: 'latest', t: String(p.next.eventTime), k: p.next.key }) : null,
+    }))
   }
 
   /** Newest first: read each node's edges (up to maxScan, one batch), sort by event time, page by (time, key). */

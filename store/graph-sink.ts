@@ -15,6 +15,9 @@
  * - `backpressured` is true while pending items (buffered + in flight) are at or over
  *   `maxBuffered`; the engine then stops polling and awaits `drain`.
  * - `flush` resolves when everything written so far is durable (called by checkpoints).
+ * - `open` decides which of the schema's recent-edge indexes (`latestIndex`) the sink
+ *   keeps (store/recent-index.ts): those of lists that are new or were indexed from their
+ *   first edge.
  *
  * @example
  * const sink = new KvGraphSink({ id: 'graph', store, schema, clock, batchSize: 500, maxInFlight: 4, retry: { initialMs: 100, maxMs: 5_000 }, onReject: (l) => dlq.write(l, l.eventTime ?? 0) })
@@ -24,6 +27,7 @@ import type { DeadLetter, Sink, SinkContext } from '../engine/connector.ts'
 import { diskFailure, RdgError } from '../base/errors.ts'
 import { operatorId, type OperatorId } from '../base/ids.ts'
 import { writesFor } from './graph-layout.ts'
+import { openRecentIndexes } from './recent-index.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
 import type { GraphSchema } from '../graph/schema.ts'
 import { validatePrimitive } from '../graph/validate.ts'
@@ -51,6 +55,8 @@ export interface KvGraphSinkOptions {
   readonly diskAttempts?: number
   /** Called on each failed attempt (logging, metrics). */
   readonly onRetry?: (err: unknown, attempt: number, delayMs: number) => void
+  /** Keep the recent-edge indexes the schema declares (`latestIndex`), where the store allows. Default true. */
+  readonly recentIndex?: boolean
 }
 
 export class KvGraphSink implements Sink<GraphPrimitive> {
@@ -80,6 +86,10 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
   lastWriteMs = 0
   /** Time the job spent waiting in `drain()` for this sink to take writes (backpressure). */
   backpressureMs = 0
+  /** The recent-edge index namespaces this sink writes (decided by `open`). */
+  recentIndexes: ReadonlySet<string> = new Set()
+  /** Declared indexes this store cannot keep, `edge (direction)`: their lists hold edges written without one. */
+  incompleteIndexes: readonly string[] = []
 
   constructor(private readonly options: KvGraphSinkOptions) {
     this.id = operatorId(options.id ?? 'kv-graph')
@@ -98,7 +108,12 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
     }
   }
 
-  async open(_ctx: SinkContext): Promise<void> {}
+  async open(_ctx: SinkContext): Promise<void> {
+    if (this.options.recentIndex === false) return
+    const opened = await openRecentIndexes(this.options.store, this.options.schema)
+    this.recentIndexes = opened.written
+    this.incompleteIndexes = opened.incomplete
+  }
 
   write(p: GraphPrimitive, _timestamp?: number): void {
     const reason = validatePrimitive(this.options.schema, p)
@@ -113,7 +128,7 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
       })
       return
     }
-    for (const w of writesFor(this.options.schema, p)) this.buffer.push(w)
+    for (const w of writesFor(this.options.schema, p, this)) this.buffer.push(w)
     if (this.buffer.length >= this.batchSize) this.pump(false)
     else this.armLinger()
   }

@@ -167,6 +167,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
       console.log(`  dead letters      ${fmt(m.deadLetters)}${m.deadLetters > 0 ? ` (${summary.deadLetters})` : ''}`)
       for (const [reason, n] of summary.deadLettersByReason) console.log(`    ${fmt(n).padStart(9)}  ${reason}`)
       console.log(`  checkpoints       ${m.checkpoints} (last ${m.lastCheckpointId ?? '-'})`)
+      if (summary.incompleteIndexes.length > 0)
+        console.log(
+          `  note: no newest-first index for ${summary.incompleteIndexes.join(', ')}: the store held these edges before the job declared latestIndex, ` +
+            'so LATEST reads there scan whole lists; rebuild the store (replay into a new one) to index them',
+        )
       keep ||= m.deadLetters > 0
     } catch (err) {
       failed = true

@@ -125,6 +125,13 @@ describe('rdg-job check', () => {
       /toGraph emits node type "pages", which graph does not declare \(did you mean "page"\?\)/,
     ],
     [
+      'latest index of a list not kept',
+      "direction: 'both', properties: { lastSeen: 'timestamp' } }",
+      "direction: 'out', latestIndex: 'in', properties: { lastSeen: 'timestamp' } }",
+      'viewed',
+      /edge type "viewed": latestIndex 'in' indexes the reverse lists, which need direction 'both'/,
+    ],
+    [
       'projection of a missing field',
       "filter: (e) => e.page !== '',",
       "filter: (e) => e.page !== '',\n  project: ['user', 'page', 'referrer'],",

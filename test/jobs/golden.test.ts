@@ -16,6 +16,7 @@ for (const job of builtInJobs.values()) {
       expect(result.store).toEqual(expected.store)
       expect(result.deadLetters).toEqual(expected.deadLetters)
       expect(Object.keys(result.store).length).toBeGreaterThan(5)
+      expect(result.indexGaps).toEqual([])
     })
 
     for (const crashAfter of [40, 95]) {
@@ -24,6 +25,7 @@ for (const job of builtInJobs.values()) {
         expect(result.restoredFrom).not.toBeNull()
         expect(result.store).toEqual(expected.store)
         expect(result.deadLetters).toEqual(expected.deadLetters)
+        expect(result.indexGaps).toEqual([])
       })
     }
   })
