@@ -2,7 +2,8 @@
  * KV layer throughput and latency, embedded RocksDB next to a real single-node Cassandra
  * (started and stopped here through test/infra/cassandra-server.ts):
  * - item writes/s: graph edges written through the KV graph sink (batches, bounded
- *   in-flight writes), and raw `putItems` batches of new items and of rewrites;
+ *   in-flight writes), with and without the recent-edge index (fresh stores, alternating),
+ *   and raw `putItems` batches of new items and of rewrites;
  * - neighbors(100) reads: one profile's 100 neighbours per query, LATEST and ANY order,
  *   p50/p99 over sequential queries, and a traversal hop over 50 nodes at once.
  *
@@ -56,8 +57,8 @@ function edge(profile: number, title: number, t: number): GraphPrimitive {
   }
 }
 
-/** Edges through the sink: each edge is 2 items (out and in adjacency lists). */
-async function sinkWrites(store: KvDataStore, count: number, offset: number): Promise<number> {
+/** Edges/s through the sink: each edge is 2 items (out and in adjacency lists), 4 with the recent-edge index. */
+async function sinkWrites(store: KvDataStore, edges: number, offset: number, recentIndex = false): Promise<number> {
   const sink = new KvGraphSink({
     store,
     schema: playbackGraph,
@@ -65,19 +66,38 @@ async function sinkWrites(store: KvDataStore, count: number, offset: number): Pr
     batchSize: 1_000,
     maxInFlight: 4,
     maxBuffered: 20_000,
+    recentIndex,
     onReject: (l) => {
       throw new Error(l.reason)
     },
   })
+  await sink.open({} as never)
+  if (sink.recentIndexes.size > 0 !== recentIndex)
+    throw new Error(`the sink writes recent-edge indexes ${[...sink.recentIndexes].join(', ') || 'none'}`)
   const random = rng(offset + 1)
   const t0 = performance.now()
-  for (let i = 0; i < count / 2; i++) {
+  for (let i = 0; i < edges; i++) {
     sink.write(edge(Math.floor(random() * 50_000), Math.floor(random() * 5_000), 1_700_000_000_000 + offset + i))
     if (sink.backpressured) await sink.drain()
   }
   await sink.flush()
   await sink.close()
-  return count / ((performance.now() - t0) / 1_000)
+  return edges / ((performance.now() - t0) / 1_000)
+}
+
+/** Edges/s through the sink into fresh embedded stores, with and without the recent-edge index, alternating. */
+async function indexCost(dir: string, edges: number): Promise<void> {
+  const figures: Record<'with' | 'without', number[]> = { with: [], without: [] }
+  for (let round = 0; round < 3; round++)
+    for (const mode of round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)) {
+      const store = await RocksDbKvStore.open(join(dir, `index-cost-${round}-${mode}`))
+      figures[mode].push(await sinkWrites(store, edges, 0, mode === 'with'))
+      await store.close()
+    }
+  for (const mode of ['without', 'with'] as const)
+    console.log(
+      `  edges through KvGraphSink, ${mode.padEnd(7)} the recent-edge index  ${figures[mode].map(fmt).join(' / ')} edges/s  (fresh stores, ${fmt(edges)} edges each)`,
+    )
 }
 
 /** `pass` 0 writes new items; later passes rewrite them with newer event times (a long-running job's steady state). */
@@ -101,6 +121,7 @@ async function rawWrites(store: KvDataStore, count: number, pass = 0): Promise<n
 
 async function loadNeighbors(store: KvDataStore): Promise<void> {
   const sink = new KvGraphSink({ store, schema: playbackGraph, clock: systemClock, batchSize: 1_000, maxInFlight: 4, onReject: () => {} })
+  await sink.open({} as never)
   const random = rng(99)
   for (let p = 0; p < PROFILES; p++) {
     for (let e = 0; e < DEGREE; e++)
@@ -143,7 +164,7 @@ async function reads(store: KvDataStore): Promise<string[]> {
 async function bench(name: string, store: KvDataStore, items: number): Promise<void> {
   console.log(`\n${name}`)
   console.log(
-    `  item writes through KvGraphSink  ${fmt(await sinkWrites(store, items, 0)).padStart(9)} items/s  (${fmt(items)} items, batches of 1 000, 4 in flight)`,
+    `  item writes through KvGraphSink  ${fmt(2 * (await sinkWrites(store, items / 2, 0))).padStart(9)} items/s  (${fmt(items)} items, batches of 1 000, 4 in flight)`,
   )
   console.log(`  raw putItems batches             ${fmt(await rawWrites(store, items)).padStart(9)} items/s`)
   console.log(
@@ -155,6 +176,8 @@ async function bench(name: string, store: KvDataStore, items: number): Promise<v
 
 const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-kv-'))
 try {
+  console.log('\nembedded RocksDB: the cost of the recent-edge index')
+  await indexCost(dir, ITEMS / 2)
   const rocks = await RocksDbKvStore.open(join(dir, 'rocks'))
   await bench('embedded RocksDB', rocks, ITEMS)
   await rocks.close()

@@ -14,6 +14,8 @@
  *   the graph (started through test/infra/cassandra-server.ts).
  *
  *   node --import tsx bench/serving.ts [--dir .rdg/bench-serving] [--seconds 3] [--accounts 300000] [--events 1200000] [--cassandra]
+ *     [--only <query regex>] [--clients 1,8,32] [--cache-ttls 1000,0] [--idle-only] [--server-node-flags '--cpu-prof']
+ *     [--build-only] [--no-recent-index] (builds into a --dir that has no graph yet)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -40,6 +42,12 @@ const DIR = resolve(arg('dir') ?? '.rdg/bench-serving')
 const SECONDS = Number(arg('seconds') ?? 3)
 const ACCOUNTS = Number(arg('accounts') ?? 300_000)
 const EVENTS = Number(arg('events') ?? 1_200_000)
+/** Only the queries whose name matches (e.g. --only '1-hop'), and only these client counts (e.g. --clients 32). */
+const ONLY = new RegExp(arg('only') ?? '')
+const CLIENTS = (arg('clients') ?? '1,8,32').split(',').map(Number)
+/** Only the embedded idle suites (skip the ingesting one). */
+const IDLE_ONLY = process.argv.includes('--idle-only')
+// (--cache-ttls 1000,0: the read-cache settings of the idle suites)
 const BIN = join(PACKAGE_ROOT, 'bin', 'rdg-job.js')
 const STORE = join(DIR, 'graph')
 const playback = builtInJobs.get('playback-events')!
@@ -72,8 +80,15 @@ async function build(): Promise<void> {
     heartbeats: 0,
     seed: 11,
   })
-  const sink = new KvGraphSink({ id: 'graph-store', store, schema: playback.graph, onReject: () => {} })
+  const sink = new KvGraphSink({
+    id: 'graph-store',
+    store,
+    schema: playback.graph,
+    onReject: () => {},
+    recentIndex: !process.argv.includes('--no-recent-index'),
+  })
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const handle = runJob(playback, {
     source,
     decode: io.decode,
@@ -93,9 +108,12 @@ async function build(): Promise<void> {
   await handle.done
   cancel()
   await store.close()
+  const cpu = process.cpuUsage(cpu0)
   console.log(
-    `built with the playback job: ${fmt(EVENTS)} events (${fmt(ACCOUNTS)} accounts) in ${((performance.now() - t0) / 1_000).toFixed(0)} s, ${fmt(sink.written)} KV items`,
+    `built with the playback job: ${fmt(EVENTS)} events (${fmt(ACCOUNTS)} accounts) in ${((performance.now() - t0) / 1_000).toFixed(1)} s, ` +
+      `${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s, ${fmt(sink.written)} KV items, recent-edge indexes: ${[...sink.recentIndexes].join(', ') || 'none'}`,
   )
+  if (process.argv.includes('--build-only')) process.exit(0)
 }
 
 /** Edges per out-namespace (one item per edge in the out adjacency lists). */
@@ -141,7 +159,8 @@ interface Server {
 }
 
 function startServer(args: readonly string[]): Promise<Server> {
-  const proc = spawn(process.execPath, ['--max-old-space-size=1024', BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const nodeFlags = (arg('server-node-flags') ?? '').split(' ').filter((f) => f !== '')
+  const proc = spawn(process.execPath, ['--max-old-space-size=1024', ...nodeFlags, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const exited = new Promise<void>((r) => proc.on('exit', () => r()))
   return new Promise((resolveServer, reject) => {
@@ -170,7 +189,17 @@ function call(agent: Agent, url: URL, q: ReturnType<Query>): Promise<number> {
   })
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in USER_HZ ticks
+}
+
 interface Figure {
+  /** CPU µs per request: the server process, and this (client) process. */
+  serverUs: number
+  clientUs: number
   rps: number
   p50: number
   p99: number
@@ -178,12 +207,15 @@ interface Figure {
   failed: number
 }
 
-async function load(url: URL, query: Query, clients: number, seconds: number): Promise<Figure> {
+async function load(server: Server, query: Query, clients: number, seconds: number): Promise<Figure> {
+  const url = server.url
   const agent = new Agent({ keepAlive: true, maxSockets: clients })
   const latencies: number[] = []
   let failed = 0
   // warm-up: one request per client
   await Promise.all(Array.from({ length: clients }, () => call(agent, url, query())))
+  const serverCpu0 = processCpuSeconds(server.proc.pid!)
+  const clientCpu0 = process.cpuUsage()
   const t0 = performance.now()
   const end = t0 + seconds * 1_000
   await Promise.all(
@@ -197,13 +229,24 @@ async function load(url: URL, query: Query, clients: number, seconds: number): P
     }),
   )
   const elapsed = (performance.now() - t0) / 1_000
+  const serverCpu = processCpuSeconds(server.proc.pid!) - serverCpu0
+  const clientCpu = process.cpuUsage(clientCpu0)
   agent.destroy()
   latencies.sort((a, b) => a - b)
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN
-  return { rps: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), n: latencies.length, failed }
+  const perRequest = (cpuSeconds: number) => (cpuSeconds * 1e6) / Math.max(1, latencies.length)
+  return {
+    serverUs: perRequest(serverCpu),
+    clientUs: perRequest((clientCpu.user + clientCpu.system) / 1e6),
+    rps: latencies.length / elapsed,
+    p50: pct(0.5),
+    p99: pct(0.99),
+    n: latencies.length,
+    failed,
+  }
 }
 
-async function suite(label: string, url: URL, ids: { accounts: string[]; profiles: string[]; titles: string[] }): Promise<void> {
+async function suite(label: string, server: Server, ids: { accounts: string[]; profiles: string[]; titles: string[] }): Promise<void> {
   const r = rng(7)
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!
   const title = () => encodeURIComponent(pick(ids.titles))
@@ -239,12 +282,19 @@ async function suite(label: string, url: URL, ids: { accounts: string[]; profile
       .join(' ')})`,
   )
   console.log(
-    `  ${'query'.padEnd(20)} ${'clients'.padStart(7)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  failed`,
+    `  ${'query'.padEnd(20)} ${'clients'.padStart(7)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server µs'.padStart(10)} ${'client µs'.padStart(10)}  failed`,
   )
   for (const [name, q] of Object.entries(queries)) {
-    for (const clients of [1, 8, 32]) {
-      const m = await load(url, q, clients, SECONDS)
-      const cells = [fmt(m.rps).padStart(8), m.p50.toFixed(2).padStart(8), m.p99.toFixed(2).padStart(8)]
+    if (!ONLY.test(name)) continue
+    for (const clients of CLIENTS) {
+      const m = await load(server, q, clients, SECONDS)
+      const cells = [
+        fmt(m.rps).padStart(8),
+        m.p50.toFixed(2).padStart(8),
+        m.p99.toFixed(2).padStart(8),
+        fmt(m.serverUs).padStart(10),
+        fmt(m.clientUs).padStart(10),
+      ]
       console.log(`  ${name.padEnd(20)} ${String(clients).padStart(7)} ${cells.join(' ')}  ${m.failed}`)
     }
   }
@@ -267,17 +317,17 @@ console.log(
 )
 
 // --- embedded, idle store --------------------------------------------------------------
-for (const ttl of ['1000', '0']) {
+for (const ttl of (arg('cache-ttls') ?? '1000,0').split(',')) {
   const s = await startServer(['serve', '--store', `rocksdb:${STORE}`, '--listen', '127.0.0.1:0', '--cache-ttl', ttl])
   try {
-    await suite(`rdg-job serve, embedded RocksDB, no job writing, read cache ${ttl === '0' ? 'off' : `on (ttl ${ttl} ms)`}`, s.url, ids)
+    await suite(`rdg-job serve, embedded RocksDB, no job writing, read cache ${ttl === '0' ? 'off' : `on (ttl ${ttl} ms)`}`, s, ids)
   } finally {
     await s.stop()
   }
 }
 
 // --- embedded, a job ingesting ---------------------------------------------------------
-{
+if (!IDLE_ONLY) {
   const dataDir = mkdtempSync(join(tmpdir(), 'rdg-bench-serving-job-'))
   const s = await startServer([
     'run',
@@ -296,7 +346,7 @@ for (const ttl of ['1000', '0']) {
     '127.0.0.1:0',
   ])
   try {
-    await suite('rdg-job run playback-events --rate 5000 --serve: the job ingesting into the store while it serves', s.url, ids)
+    await suite('rdg-job run playback-events --rate 5000 --serve: the job ingesting into the store while it serves', s, ids)
   } finally {
     await s.stop()
     rmSync(dataDir, { recursive: true, force: true })
@@ -304,7 +354,7 @@ for (const ttl of ['1000', '0']) {
 }
 
 // --- Cassandra -------------------------------------------------------------------------
-if (process.argv.includes('--cassandra')) {
+if (process.argv.includes('--cassandra') && !IDLE_ONLY) {
   const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-serving-cass-'))
   const t0 = performance.now()
   const server = await CassandraServer.start({ dir: join(dir, 'cassandra') })
@@ -343,7 +393,7 @@ if (process.argv.includes('--cassandra')) {
       '127.0.0.1:0',
     ])
     try {
-      await suite('rdg-job serve, Cassandra (one node), read cache on (ttl 1000 ms)', s.url, ids)
+      await suite('rdg-job serve, Cassandra (one node), read cache on (ttl 1000 ms)', s, ids)
     } finally {
       await s.stop()
     }
