@@ -22,6 +22,13 @@ import { RocksLevel } from '@nxtedition/rocksdb'
 /** Buffer keys and values, passed on every call as the binding expects. */
 const BUF = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
+/**
+ * Read options of short synchronous range reads (a record's page): the binding's iterator
+ * defaults (async I/O prefetch, blocks left out of the block cache) suit long scans and
+ * made a 2-row read cost ~40 µs; these take it to ~16 µs.
+ */
+const SHORT_RANGE = { fillCache: true, asyncIO: false } as const
+
 export type BufferEncodings = typeof BUF
 
 /** Key bounds of a range; `values: false` iterates keys only (values come back undefined). */
@@ -135,7 +142,7 @@ export class Database {
 
   /** Up to `range.limit` entries of a range, read on the calling thread (one binding call, no iterator object); only when `rangesSync`. */
   rangeSync(range: Range): Array<[Buffer, Buffer]> {
-    const { rows } = this.level.querySync!({ ...BUF, ...range })
+    const { rows } = this.level.querySync!({ ...BUF, ...SHORT_RANGE, ...range })
     const out: Array<[Buffer, Buffer]> = []
     for (let n = 0; n < rows.length; n += 2) out.push([rows[n]!, rows[n + 1]!])
     return out
