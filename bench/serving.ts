@@ -15,7 +15,7 @@
  *
  *   node --import tsx bench/serving.ts [--dir .rdg/bench-serving] [--seconds 3] [--accounts 300000] [--events 1200000] [--cassandra]
  *     [--only <query regex>] [--clients 1,8,32] [--cache-ttls 1000,0] [--idle-only] [--server-node-flags '--cpu-prof']
- *     [--build-only] [--no-recent-index] (builds into a --dir that has no graph yet)
+ *     [--build-only] [--no-recent-index] (builds into a --dir that has no graph yet) [--client lean|node]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -33,6 +33,7 @@ import { CassandraKvStore } from '../store/kv/cassandra-kv.ts'
 import { RocksDbKvStore } from '../store/kv/rocksdb-kv.ts'
 import { KvGraphSink } from '../store/graph-sink.ts'
 import { CassandraServer } from '../test/infra/cassandra-server.ts'
+import { LeanClient } from './http-load.ts'
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -47,6 +48,9 @@ const ONLY = new RegExp(arg('only') ?? '')
 const CLIENTS = (arg('clients') ?? '1,8,32').split(',').map(Number)
 /** Only the embedded idle suites (skip the ingesting one). */
 const IDLE_ONLY = process.argv.includes('--idle-only')
+/** The load client: 'lean' (bench/http-load.ts, little CPU per request) or 'node' (node:http's Agent). */
+const CLIENT = arg('client') ?? 'lean'
+if (CLIENT !== 'lean' && CLIENT !== 'node') throw new Error(`--client ${CLIENT}: lean or node`)
 // (--cache-ttls 1000,0: the read-cache settings of the idle suites)
 const BIN = join(PACKAGE_ROOT, 'bin', 'rdg-job.js')
 const STORE = join(DIR, 'graph')
@@ -207,22 +211,46 @@ interface Figure {
   failed: number
 }
 
+/** One keep-alive connection per client: node:http's Agent, or the lean client (bench/http-load.ts). */
+interface Caller {
+  call(q: ReturnType<Query>): Promise<number>
+  close(): void
+}
+
+async function callers(url: URL, clients: number): Promise<Caller[]> {
+  if (CLIENT === 'node') {
+    const agent = new Agent({ keepAlive: true, maxSockets: clients })
+    return Array.from({ length: clients }, (_, i) => ({
+      call: (q) => call(agent, url, q),
+      close: () => (i === 0 ? agent.destroy() : undefined),
+    }))
+  }
+  const lean = await Promise.all(Array.from({ length: clients }, () => LeanClient.connect(url)))
+  return lean.map((c) => ({
+    call: (q) =>
+      c.request(q.method, q.path, q.body).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    close: () => c.close(),
+  }))
+}
+
 async function load(server: Server, query: Query, clients: number, seconds: number): Promise<Figure> {
-  const url = server.url
-  const agent = new Agent({ keepAlive: true, maxSockets: clients })
+  const callersOf = await callers(server.url, clients)
   const latencies: number[] = []
   let failed = 0
   // warm-up: one request per client
-  await Promise.all(Array.from({ length: clients }, () => call(agent, url, query())))
+  await Promise.all(callersOf.map((c) => c.call(query())))
   const serverCpu0 = processCpuSeconds(server.proc.pid!)
   const clientCpu0 = process.cpuUsage()
   const t0 = performance.now()
   const end = t0 + seconds * 1_000
   await Promise.all(
-    Array.from({ length: clients }, async () => {
+    callersOf.map(async (c) => {
       while (performance.now() < end) {
         const s = performance.now()
-        const status = await call(agent, url, query())
+        const status = await c.call(query())
         latencies.push(performance.now() - s)
         if (status !== 200 && status !== 404) failed++
       }
@@ -231,7 +259,7 @@ async function load(server: Server, query: Query, clients: number, seconds: numb
   const elapsed = (performance.now() - t0) / 1_000
   const serverCpu = processCpuSeconds(server.proc.pid!) - serverCpu0
   const clientCpu = process.cpuUsage(clientCpu0)
-  agent.destroy()
+  for (const c of callersOf) c.close()
   latencies.sort((a, b) => a - b)
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN
   const perRequest = (cpuSeconds: number) => (cpuSeconds * 1e6) / Math.max(1, latencies.length)
@@ -313,7 +341,7 @@ console.log(
     .join(', ')}); ${fmt(ids.titles.length)} titles, sampled ${fmt(ids.accounts.length)} accounts, ${fmt(ids.profiles.length)} profiles`,
 )
 console.log(
-  `machine: ${(await import('node:os')).cpus().length} cores, shared with other work; clients and server in separate processes; ${SECONDS} s per figure`,
+  `machine: ${(await import('node:os')).cpus().length} cores, shared with other work; clients (${CLIENT === 'lean' ? 'lean keep-alive client, bench/http-load.ts' : "node:http's Agent"}) and server in separate processes; ${SECONDS} s per figure`,
 )
 
 // --- embedded, idle store --------------------------------------------------------------
