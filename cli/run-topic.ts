@@ -155,6 +155,15 @@ export async function runTopic(options: RunTopicOptions): Promise<TopicSummary> 
   }
 }
 
+/** The summary line for declared recent-edge indexes a store cannot keep, or null. */
+export function incompleteIndexNote(incomplete: readonly string[]): string | null {
+  if (incomplete.length === 0) return null
+  return (
+    `  note: no newest-first index for ${incomplete.join(', ')}: the store held these edges before the job declared latestIndex, ` +
+    'so LATEST reads there scan whole lists; rebuild the store (replay into a new one) to index them'
+  )
+}
+
 function byReason(...counts: ReadonlyArray<Readonly<Record<string, number>>>): Array<readonly [string, number]> {
   const all: Record<string, number> = {}
   for (const c of counts) for (const [k, n] of Object.entries(c)) all[k] = (all[k] ?? 0) + n

@@ -69,9 +69,25 @@ export function parseRecentItemKey(key: string): { eventTime: number; neighborKe
   return { eventTime: timeBits.getFloat64(0), neighborKey: key.slice(TIME_CHARS) }
 }
 
+/** Which adjacency lists of an edge type get recent-index entries. */
+export interface IndexedLists {
+  readonly out: boolean
+  readonly in: boolean
+}
+
 export interface LayoutOptions {
-  /** The recent-edge index namespaces to write (those the store keeps complete: store/recent-index.ts). */
-  readonly recentIndexes?: ReadonlySet<string>
+  /** Edge type → the lists whose recent-edge index to write (those the store keeps complete: store/recent-index.ts). */
+  readonly recentIndexes?: ReadonlyMap<string, IndexedLists>
+}
+
+/** The recent-index namespaces (`written`, from openRecentIndexes) as LayoutOptions' per-type lookup. */
+export function indexedListsOf(schema: GraphSchema, written: ReadonlySet<string>): ReadonlyMap<string, IndexedLists> {
+  const out = new Map<string, IndexedLists>()
+  for (const type of Object.keys(schema.edges)) {
+    const lists = { out: written.has(recentNamespace(type)), in: written.has(recentNamespace(type, 'in')) }
+    if (lists.out || lists.in) out.set(type, lists)
+  }
+  return out
 }
 
 export function writesFor(schema: GraphSchema, p: GraphPrimitive, options: LayoutOptions = {}): KvWrite[] {
@@ -79,10 +95,10 @@ export function writesFor(schema: GraphSchema, p: GraphPrimitive, options: Layou
     return [{ namespace: nodeNamespace(p.type), recordId: p.id, item: { key: PROPS_ITEM, value: p.properties, eventTime: p.eventTime } }]
   }
   const out: KvWrite[] = []
-  const indexes = options.recentIndexes
+  const indexed = options.recentIndexes?.get(p.type)
   const dstKey = refItemKey(p.dst)
   out.push({ namespace: edgeNamespace(p.type), recordId: p.src.id, item: { key: dstKey, value: p.properties, eventTime: p.eventTime } })
-  if (indexes && indexes.size > 0 && indexes.has(recentNamespace(p.type)))
+  if (indexed?.out)
     out.push({
       namespace: recentNamespace(p.type),
       recordId: p.src.id,
@@ -95,7 +111,7 @@ export function writesFor(schema: GraphSchema, p: GraphPrimitive, options: Layou
       recordId: p.dst.id,
       item: { key: srcKey, value: p.properties, eventTime: p.eventTime },
     })
-    if (indexes && indexes.size > 0 && indexes.has(recentNamespace(p.type, 'in')))
+    if (indexed?.in)
       out.push({
         namespace: recentNamespace(p.type, 'in'),
         recordId: p.dst.id,

@@ -26,7 +26,7 @@ import { systemClock, type Clock } from '../base/clock.ts'
 import type { DeadLetter, Sink, SinkContext } from '../engine/connector.ts'
 import { diskFailure, RdgError } from '../base/errors.ts'
 import { operatorId, type OperatorId } from '../base/ids.ts'
-import { writesFor } from './graph-layout.ts'
+import { indexedListsOf, writesFor, type LayoutOptions } from './graph-layout.ts'
 import { openRecentIndexes } from './recent-index.ts'
 import type { GraphPrimitive } from '../graph/model.ts'
 import type { GraphSchema } from '../graph/schema.ts'
@@ -88,6 +88,7 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
   backpressureMs = 0
   /** The recent-edge index namespaces this sink writes (decided by `open`). */
   recentIndexes: ReadonlySet<string> = new Set()
+  private layout: LayoutOptions = {}
   /** Declared indexes this store cannot keep, `edge (direction)`: their lists hold edges written without one. */
   incompleteIndexes: readonly string[] = []
 
@@ -113,6 +114,7 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
     const opened = await openRecentIndexes(this.options.store, this.options.schema)
     this.recentIndexes = opened.written
     this.incompleteIndexes = opened.incomplete
+    this.layout = { recentIndexes: indexedListsOf(this.options.schema, opened.written) }
   }
 
   write(p: GraphPrimitive, _timestamp?: number): void {
@@ -128,7 +130,7 @@ export class KvGraphSink implements Sink<GraphPrimitive> {
       })
       return
     }
-    for (const w of writesFor(this.options.schema, p, this)) this.buffer.push(w)
+    for (const w of writesFor(this.options.schema, p, this.layout)) this.buffer.push(w)
     if (this.buffer.length >= this.batchSize) this.pump(false)
     else this.armLinger()
   }

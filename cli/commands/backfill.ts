@@ -29,6 +29,7 @@ import { KvGraphSink } from '../../store/graph-sink.ts'
 import { sideInputDirFor } from '../job-io.ts'
 import { operate } from '../../operating/operate.ts'
 import { fmt } from '../output.ts'
+import { incompleteIndexNote } from '../run-topic.ts'
 import { OPERATING_OPTIONS, operatingFromFlags } from '../status-flags.ts'
 import { DEFAULT_STORE, openGraphStore, STORE_HELP } from '../store-flag.ts'
 
@@ -117,6 +118,8 @@ export interface BackfillSummary {
   readonly written: number
   readonly reason: string
   readonly deadLetters: string
+  /** Declared recent-edge indexes this store cannot keep (see TopicSummary). */
+  readonly incompleteIndexes: readonly string[]
 }
 
 /** Runs the job over the table into the store, to the end (or a stop signal). */
@@ -164,6 +167,7 @@ export async function runBackfill(options: BackfillRunOptions): Promise<Backfill
       written: sink.written,
       reason: result.reason,
       deadLetters,
+      incompleteIndexes: sink.incompleteIndexes,
     }
   } finally {
     cancel()
@@ -260,6 +264,8 @@ export const backfillCommand: CommandModule<object, BackfillArgs> = {
       console.log(`  primitives        ${fmt(m.primitivesBeforeDedup)} → ${fmt(m.primitivesAfterDedup)} after dedup`)
       console.log(`  dead letters      ${fmt(m.deadLetters)}${m.deadLetters > 0 ? ` (${summary.deadLetters})` : ''}`)
       console.log(`  checkpoints       ${m.checkpoints} (last ${m.lastCheckpointId ?? '-'})`)
+      const indexNote = incompleteIndexNote(summary.incompleteIndexes)
+      if (indexNote) console.log(indexNote)
     } finally {
       bar?.stop()
       live.close()

@@ -13,7 +13,7 @@ import { sourceFromFlags } from '../job-io.ts'
 import { KAFKA_SECURITY_OPTIONS, type KafkaSecurityFlags } from '../kafka-flags.ts'
 import { COMPRESSIONS } from '../../connectors/kafka/compression.ts'
 import { fmt } from '../output.ts'
-import { deadLetterPolicyFromFlags, jobDataDir, runTopic } from '../run-topic.ts'
+import { deadLetterPolicyFromFlags, incompleteIndexNote, jobDataDir, runTopic } from '../run-topic.ts'
 import { OPERATING_OPTIONS, operatingFromFlags } from '../status-flags.ts'
 import { DEFAULT_STORE, openGraphStore, STORE_HELP } from '../store-flag.ts'
 import { DEFAULT_CHECK_AFTER_RECORDS, DEFAULT_STOP_RATIO } from '../../engine/dead-letter-policy.ts'
@@ -167,11 +167,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       console.log(`  dead letters      ${fmt(m.deadLetters)}${m.deadLetters > 0 ? ` (${summary.deadLetters})` : ''}`)
       for (const [reason, n] of summary.deadLettersByReason) console.log(`    ${fmt(n).padStart(9)}  ${reason}`)
       console.log(`  checkpoints       ${m.checkpoints} (last ${m.lastCheckpointId ?? '-'})`)
-      if (summary.incompleteIndexes.length > 0)
-        console.log(
-          `  note: no newest-first index for ${summary.incompleteIndexes.join(', ')}: the store held these edges before the job declared latestIndex, ` +
-            'so LATEST reads there scan whole lists; rebuild the store (replay into a new one) to index them',
-        )
+      const indexNote = incompleteIndexNote(summary.incompleteIndexes)
+      if (indexNote) console.log(indexNote)
       keep ||= m.deadLetters > 0
     } catch (err) {
       failed = true
