@@ -38,6 +38,8 @@ export interface GraphServerOptions {
   readonly cacheTtlMs?: number
   /** Cached pages. Default 10 000. */
   readonly cacheEntries?: number
+  /** Only pages of at least this many items are cached (a wide node's list, not a node's properties). Default 32. */
+  readonly cacheMinItems?: number
   readonly clock?: Clock
 }
 
@@ -55,7 +57,12 @@ export function createGraphServer(options: GraphServerOptions): GraphServer {
   const clock = options.clock ?? systemClock
   const limits = resolveLimits(options.limits)
   const metrics = new ServingMetrics()
-  const store = new CachedKvStore(options.store, { ttlMs: options.cacheTtlMs ?? 1_000, maxEntries: options.cacheEntries ?? 10_000, clock })
+  const store = new CachedKvStore(options.store, {
+    ttlMs: options.cacheTtlMs ?? 1_000,
+    maxEntries: options.cacheEntries ?? 10_000,
+    minItems: options.cacheMinItems ?? 32,
+    clock,
+  })
   const http = new HttpServer({ limits, clock, onFinished: (f) => metrics.observe(f) })
   const query = new GraphQuery(store, options.schema, { clock })
   graphRoutes(http, { query, schema: options.schema, limits })

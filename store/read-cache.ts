@@ -12,6 +12,7 @@
  * server reads, `rdg-job run --serve`) drop the records they touch at once, so in-process
  * readers see them without waiting for the TTL. Bounded by `maxEntries` (default 10 000)
  * and `maxItems` (default 1 000 000 cached items); the least recently used go first.
+ * `minItems` leaves small pages out (cheap to read again).
  *
  * @example
  * const cached = new CachedKvStore(store, { ttlMs: 500, maxEntries: 50_000 })
@@ -28,6 +29,12 @@ export interface ReadCacheOptions {
   readonly maxEntries?: number
   /** At most this many items over all cached pages. Default 1 000 000. */
   readonly maxItems?: number
+  /**
+   * Only pages of at least this many items are kept. Default 0 (all). A page of a few items
+   * is about as cheap to read again as to look up, and caching every random read costs
+   * (entries that are never hit, evictions, old-generation garbage).
+   */
+  readonly minItems?: number
   readonly clock?: Clock
 }
 
@@ -51,6 +58,7 @@ export class CachedKvStore implements KvDataStore {
   readonly ttlMs: number
   private readonly maxEntries: number
   private readonly maxItems: number
+  private readonly minItems: number
   private readonly clock: Clock
   /** Insertion order = recency order (a hit re-inserts). */
   private readonly entries = new Map<string, Entry>()
@@ -66,6 +74,7 @@ export class CachedKvStore implements KvDataStore {
     this.ttlMs = options.ttlMs ?? 1_000
     this.maxEntries = options.maxEntries ?? 10_000
     this.maxItems = options.maxItems ?? 1_000_000
+    this.minItems = options.minItems ?? 0
     this.clock = options.clock ?? systemClock
   }
 
@@ -82,7 +91,7 @@ export class CachedKvStore implements KvDataStore {
   }
 
   private remember(key: string, record: string, page: RecordPage, now: number): void {
-    if (this.ttlMs <= 0 || this.maxEntries <= 0 || page.items.length > this.maxItems) return
+    if (this.ttlMs <= 0 || this.maxEntries <= 0 || page.items.length > this.maxItems || page.items.length < this.minItems) return
     this.drop(key)
     this.entries.set(key, { page, expiresAt: now + this.ttlMs, record })
     let keys = this.byRecord.get(record)

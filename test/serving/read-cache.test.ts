@@ -54,6 +54,15 @@ describe('CachedKvStore', () => {
     expect(cache.stats.misses).toBe(before + 1)
   })
 
+  it('with minItems, keeps only pages that large', async () => {
+    const clock = new ManualClock(1_000)
+    const inner = new InMemoryKvStore({ clock })
+    await inner.putItems([put('small', 'a', 1, 10), ...['a', 'b', 'c'].map((k) => put('wide', k, 1, 10))])
+    const cache = new CachedKvStore(inner, { ttlMs: 60_000, minItems: 3, clock })
+    for (let i = 0; i < 2; i++) for (const r of ['small', 'wide']) await cache.readRecord('edge.e', r)
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 3, entries: 1 })
+  })
+
   it('sends the misses of a batch to the store as one readRecords', async () => {
     const clock = new ManualClock(1_000)
     const inner = new InMemoryKvStore({ clock })
