@@ -14,7 +14,7 @@
  *   the graph (started through test/infra/cassandra-server.ts).
  *
  *   node --import tsx bench/serving.ts [--dir .rdg/bench-serving] [--seconds 3] [--accounts 300000] [--events 1200000] [--cassandra]
- *     [--only <query regex>] [--clients 1,8,32] [--cache-ttls 1000,0] [--idle-only] [--server-node-flags '--cpu-prof']
+ *     [--only <query regex>] [--clients 1,8,32] [--cache-ttls 1000,0] [--suites idle,ingesting,cassandra] [--server-node-flags '--cpu-prof']
  *     [--build-only] [--no-recent-index] (builds into a --dir that has no graph yet) [--client lean|node]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -47,7 +47,8 @@ const EVENTS = Number(arg('events') ?? 1_200_000)
 const ONLY = new RegExp(arg('only') ?? '')
 const CLIENTS = (arg('clients') ?? '1,8,32').split(',').map(Number)
 /** Only the embedded idle suites (skip the ingesting one). */
-const IDLE_ONLY = process.argv.includes('--idle-only')
+/** Which suites run: idle (serve, read cache on and off), ingesting (run --serve), cassandra. */
+const SUITES = new Set((arg('suites') ?? `idle,ingesting${process.argv.includes('--cassandra') ? ',cassandra' : ''}`).split(','))
 /** The load client: 'lean' (bench/http-load.ts, little CPU per request) or 'node' (node:http's Agent). */
 const CLIENT = arg('client') ?? 'lean'
 if (CLIENT !== 'lean' && CLIENT !== 'node') throw new Error(`--client ${CLIENT}: lean or node`)
@@ -345,7 +346,7 @@ console.log(
 )
 
 // --- embedded, idle store --------------------------------------------------------------
-for (const ttl of (arg('cache-ttls') ?? '1000,0').split(',')) {
+for (const ttl of SUITES.has('idle') ? (arg('cache-ttls') ?? '1000,0').split(',') : []) {
   const s = await startServer(['serve', '--store', `rocksdb:${STORE}`, '--listen', '127.0.0.1:0', '--cache-ttl', ttl])
   try {
     await suite(`rdg-job serve, embedded RocksDB, no job writing, read cache ${ttl === '0' ? 'off' : `on (ttl ${ttl} ms)`}`, s, ids)
@@ -355,7 +356,7 @@ for (const ttl of (arg('cache-ttls') ?? '1000,0').split(',')) {
 }
 
 // --- embedded, a job ingesting ---------------------------------------------------------
-if (!IDLE_ONLY) {
+if (SUITES.has('ingesting')) {
   const dataDir = mkdtempSync(join(tmpdir(), 'rdg-bench-serving-job-'))
   const s = await startServer([
     'run',
@@ -382,7 +383,7 @@ if (!IDLE_ONLY) {
 }
 
 // --- Cassandra -------------------------------------------------------------------------
-if (process.argv.includes('--cassandra') && !IDLE_ONLY) {
+if (SUITES.has('cassandra')) {
   const dir = mkdtempSync(join(tmpdir(), 'rdg-bench-serving-cass-'))
   const t0 = performance.now()
   const server = await CassandraServer.start({ dir: join(dir, 'cassandra') })
@@ -397,9 +398,13 @@ if (process.argv.includes('--cassandra') && !IDLE_ONLY) {
     const from = await RocksDbKvStore.open(STORE)
     const t1 = performance.now()
     let copied = 0
+    // the whole graph: adjacency lists, their recent-edge indexes and the marker that they are complete
     for (const ns of Object.keys(playback.graph.edges)
-      .flatMap((e) => [`edge.${e}`, `edge.${e}.in`])
-      .concat(Object.keys(playback.graph.nodes).map((n) => `node.${n}`))) {
+      .flatMap((e) => [`edge.${e}`, `edge.${e}.in`, `edge.${e}.latest`, `edge.${e}.in.latest`])
+      .concat(
+        Object.keys(playback.graph.nodes).map((n) => `node.${n}`),
+        ['graph.meta'],
+      )) {
       let token: string | null = null
       do {
         const page = await from.scanNamespace(ns, { limit: 5_000, ...(token ? { pageToken: token } : {}) })
