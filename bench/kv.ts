@@ -21,6 +21,7 @@ import { CassandraKvStore } from '../store/kv/cassandra-kv.ts'
 import { RocksDbKvStore } from '../store/kv/rocksdb-kv.ts'
 import { KvGraphSink } from '../store/graph-sink.ts'
 import { CassandraServer } from '../test/infra/cassandra-server.ts'
+import { seededRandom } from '../connectors/generator/prng.ts'
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -31,17 +32,7 @@ const PROFILES = 2_000
 const DEGREE = 150 // edges per profile for the read test (neighbors(100) reads 100 of them)
 const QUERIES = 2_000
 
-/** Seeded PRNG (mulberry32): the same queries every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!

@@ -34,6 +34,7 @@ import { RocksDbKvStore } from '../store/kv/rocksdb-kv.ts'
 import { KvGraphSink } from '../store/graph-sink.ts'
 import { CassandraServer } from '../test/infra/cassandra-server.ts'
 import { LeanClient } from './http-load.ts'
+import { seededRandom } from '../connectors/generator/prng.ts'
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -58,17 +59,7 @@ const STORE = join(DIR, 'graph')
 const playback = builtInJobs.get('playback-events')!
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 /** Builds the graph with the playback job: many accounts, no heartbeats (each watch is start + stop), so edges are many. */
 async function build(): Promise<void> {

@@ -5,6 +5,7 @@
  * @example
  * const rng = new Prng(42)
  * rng.int(0, 9); rng.pick(['a', 'b']); rng.chance(0.1)
+ * const random = seededRandom(7) // Math.random's shape, for tests and benches
  */
 export class Prng {
   private state: number
@@ -44,4 +45,10 @@ export class Prng {
         .padStart(8, '0')
     return s.slice(0, len)
   }
+}
+
+/** A seeded replacement for Math.random: uniform in [0, 1), the same sequence for the same seed. */
+export function seededRandom(seed: number): () => number {
+  const prng = new Prng(seed)
+  return () => prng.next()
 }

@@ -13,6 +13,7 @@ import type { KvDataStore } from '../../store/kv/api.ts'
 import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { RocksDbKvStore } from '../../store/kv/rocksdb-kv.ts'
 import { hasRecentIndex } from '../../store/recent-index.ts'
+import { seededRandom } from '../../connectors/generator/prng.ts'
 
 const DAY = 86_400_000
 /** The playback graph with both directions of started_watching indexed. */
@@ -22,17 +23,7 @@ const graph: GraphSchema = {
 }
 const NOW = 1_000 * DAY
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 const watch = (profile: string, title: string, t: number, position: number): GraphPrimitive => ({
   kind: 'edge',

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { compareKeys } from '../../store/kv/cells.ts'
+import { seededRandom } from '../../connectors/generator/prng.ts'
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 const sign = (n: number) => Math.sign(n)
 

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
 import type { GraphPrimitive } from '../../graph/model.ts'
 import { identityOf } from '../../graph/model.ts'
+import { seededRandom } from '../../connectors/generator/prng.ts'
 
 const RECORDS = 4_000
 const RUNS = 20
@@ -52,17 +53,7 @@ function contents(sinkFile: string): Map<string, GraphPrimitive> {
   return out
 }
 
-/** Small seeded PRNG (mulberry32) so kill points differ per run but are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = seededRandom
 
 describe('recovery: SIGKILL at random points, restart from checkpoints', () => {
   it(`ends with the same sink contents as an uninterrupted run, ${RUNS} times`, { timeout: 600_000 }, async () => {

@@ -25,22 +25,13 @@ import { KvGraphSink } from '../../../store/graph-sink.ts'
 import { InMemoryKvStore } from '../../../store/kv/memory-kv.ts'
 import { createTopic, produce, readTopic, uniqueName, waitFor } from '../../infra/kafka-helpers.ts'
 import { foldGraph, playbackEvents, referenceGraph, sentinelAfter } from '../../infra/kafka-pipeline.ts'
+import { seededRandom } from '../../../connectors/generator/prng.ts'
 
 const { brokers } = inject('kafka')
 const base = mkdtempSync(join(tmpdir(), 'rdg-kafka-fuzz-'))
 afterAll(() => rmSync(base, { recursive: true, force: true }))
 
-/** mulberry32: a small seeded PRNG, so the fuzz input is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+const prng = seededRandom
 
 interface Bad {
   readonly value: Buffer | null
