@@ -17,7 +17,7 @@
  */
 import cassandra from 'cassandra-driver'
 import { systemClock, type Clock } from '../../base/clock.ts'
-import { ConfigError } from '../../base/errors.ts'
+import { ConfigError, TransientError } from '../../base/errors.ts'
 import {
   DEFAULT_PAGE_ITEMS,
   RecordReads,
@@ -49,6 +49,9 @@ import { Limiter } from './limiter.ts'
 import { checkName, NamespacePolicy, type NamespaceSettings } from './namespaces.ts'
 
 const { Long } = cassandra.types
+/** Tries of a read that fails transiently, and the first pause between them (doubling): 25 + 50 + 100 ms at most. */
+const READ_ATTEMPTS = 4
+const READ_RETRY_MS = 25
 
 /** Consistency levels by their CQL names. */
 export type ConsistencyName = 'ANY' | 'ONE' | 'TWO' | 'THREE' | 'QUORUM' | 'ALL' | 'LOCAL_QUORUM' | 'EACH_QUORUM' | 'LOCAL_ONE'
@@ -211,7 +214,11 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
     }
   }
 
-  /** One driver page of a SELECT; a namespace never written reads as empty. */
+  /**
+   * One driver page of a SELECT; a namespace never written reads as empty. A transient
+   * failure is tried again a few times (reads are idempotent): a table another process has
+   * just created answers "Unknown CF" for a moment on the node that reads it.
+   */
   private async fetch(
     namespace: string,
     cql: string,
@@ -219,20 +226,23 @@ export class CassandraKvStore extends RecordReads implements KvDataStore {
     fetchSize: number,
     pageState: string | undefined,
   ): Promise<{ rows: Row[]; pageState: string | null }> {
-    try {
-      const rs = await this.request('read', namespace, () =>
-        this.client.execute(cql, params, {
-          prepare: true,
-          isIdempotent: true,
-          consistency: this.read,
-          fetchSize,
-          ...(pageState ? { pageState } : {}),
-        }),
-      )
-      return { rows: rs.rows as unknown as Row[], pageState: rs.pageState ?? null }
-    } catch (err) {
-      if (err instanceof MissingTable) return { rows: [], pageState: null }
-      throw err
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rs = await this.request('read', namespace, () =>
+          this.client.execute(cql, params, {
+            prepare: true,
+            isIdempotent: true,
+            consistency: this.read,
+            fetchSize,
+            ...(pageState ? { pageState } : {}),
+          }),
+        )
+        return { rows: rs.rows as unknown as Row[], pageState: rs.pageState ?? null }
+      } catch (err) {
+        if (err instanceof MissingTable) return { rows: [], pageState: null }
+        if (!(err instanceof TransientError) || attempt >= READ_ATTEMPTS) throw err
+        await this.clock.sleep(READ_RETRY_MS * 2 ** (attempt - 1))
+      }
     }
   }
 
