@@ -1,7 +1,8 @@
 /**
  * A small HTTP JSON server on node:http with attachable routes: path patterns with
  * `{param}` segments, a capped JSON body, a time budget per request, JSON errors
- * (`{ error, hint? }`) for every failure, and a hook that sees each finished request
+ * (`{ error, hint? }`) for every failure (400 for a ConfigError, 503 for a retriable
+ * RdgError such as a store that is down, 500 for anything else), and a hook that sees each finished request
  * (metrics). Routes can be added before or after `listen`, so other parts of rdg (a job's
  * Prometheus metrics, a dashboard) mount on the same server.
  *
@@ -14,7 +15,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { systemClock, type Clock } from '../base/clock.ts'
-import { ConfigError } from '../base/errors.ts'
+import { ConfigError, RdgError } from '../base/errors.ts'
 import { HttpError } from './errors.ts'
 import type { ServingLimits } from './limits.ts'
 
@@ -219,7 +220,9 @@ export class HttpServer {
           ? err
           : err instanceof ConfigError
             ? new HttpError(400, err.message)
-            : new HttpError(500, 'internal error', (err as Error).message)
+            : err instanceof RdgError && err.retriable
+              ? new HttpError(503, `the graph store is unavailable: ${err.message}`, 'try again shortly')
+              : new HttpError(500, 'internal error', (err as Error).message)
       status = e.status
       if (!res.headersSent && !res.destroyed)
         this.send(res, e.status, JSON.stringify({ error: e.message, ...(e.hint ? { hint: e.hint } : {}) }), 'application/json')
