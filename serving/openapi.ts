@@ -15,6 +15,10 @@ export function openApiDocument(schema: GraphSchema, limits: ServingLimits): Rec
     description: 'a mistake in the request',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   }
+  const unavailable = {
+    description: 'the graph store is unavailable for now, or the request ran out of its time budget',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  }
   const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } })
   const drawings = {
     'text/vnd.graphviz': { schema: { type: 'string' } },
@@ -65,7 +69,7 @@ export function openApiDocument(schema: GraphSchema, limits: ServingLimits): Rec
             p('id', 'path', { type: 'string' }, 'node id'),
             p('select', 'query', { type: 'string' }, 'properties to return, comma-separated'),
           ],
-          responses: { 200: { description: 'the node', content: json('Node') }, 400: error, 404: error },
+          responses: { 200: { description: 'the node', content: json('Node') }, 400: error, 404: error, 503: unavailable },
         },
       },
       '/v1/nodes:batch': {
@@ -99,6 +103,7 @@ export function openApiDocument(schema: GraphSchema, limits: ServingLimits): Rec
               },
             },
             400: error,
+            503: unavailable,
           },
         },
       },
@@ -123,7 +128,11 @@ export function openApiDocument(schema: GraphSchema, limits: ServingLimits): Rec
             p('select', 'query', { type: 'string' }, 'edge properties to return, comma-separated'),
             p('format', 'query', { type: 'string', enum: ['json', 'dot', 'mermaid'], default: 'json' }, 'a drawing instead of JSON'),
           ],
-          responses: { 200: { description: 'a page of neighbours', content: { ...json('NeighborPage'), ...drawings } }, 400: error },
+          responses: {
+            200: { description: 'a page of neighbours', content: { ...json('NeighborPage'), ...drawings } },
+            400: error,
+            503: unavailable,
+          },
         },
       },
       '/v1/traverse': {
@@ -159,7 +168,7 @@ export function openApiDocument(schema: GraphSchema, limits: ServingLimits): Rec
             200: { description: 'what each hop reached', content: { 'application/json': { schema: { type: 'object' } }, ...drawings } },
             400: error,
             413: error,
-            503: error,
+            503: unavailable,
           },
         },
       },
