@@ -7,18 +7,12 @@ import type { RecordRequest } from '../../store/kv/api.ts'
 import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { playbackGraph } from '../../jobs/playback-events.ts'
 import { KvGraphSink } from '../../store/graph-sink.ts'
+import { watchEdge } from '../infra/playback-primitives.ts'
 
 const DAY = 86_400_000
 const NOW = 100 * DAY
 
-const watch = (profile: string, title: string, t: number): GraphPrimitive => ({
-  kind: 'edge',
-  type: 'started_watching',
-  src: { type: 'profile', id: profile },
-  dst: { type: 'title', id: title },
-  properties: { lastWatchTime: t, positionSec: 60, deviceType: 'tv' },
-  eventTime: t,
-})
+const watch = (profile: string, title: string, t: number): GraphPrimitive => watchEdge(profile, title, t, 60)
 const profile = (id: string): NodeRef => ({ type: 'profile', id })
 const title = (id: string): NodeRef => ({ type: 'title', id })
 const ids = (list: readonly Neighbor[]) => list.map((n) => n.node.id)

@@ -12,6 +12,7 @@ import type { KvDataStore } from '../../store/kv/api.ts'
 import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { RocksDbKvStore } from '../../store/kv/rocksdb-kv.ts'
 import { KvGraphSink } from '../../store/graph-sink.ts'
+import { watchEdge } from '../infra/playback-primitives.ts'
 
 const DAY = 86_400_000
 const NOW = Date.UTC(2026, 0, 10)
@@ -20,14 +21,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-const watch = (profile: string, title: string, t: number): GraphPrimitive => ({
-  kind: 'edge',
-  type: 'started_watching',
-  src: { type: 'profile', id: profile },
-  dst: { type: 'title', id: title },
-  properties: { lastWatchTime: t, positionSec: 10, deviceType: 'tv' },
-  eventTime: t,
-})
+const watch = (profile: string, title: string, t: number): GraphPrimitive => watchEdge(profile, title, t, 10)
 
 async function fill(store: KvDataStore, clock: ManualClock): Promise<void> {
   const sink = new KvGraphSink({

@@ -14,6 +14,7 @@ import { InMemoryKvStore } from '../../store/kv/memory-kv.ts'
 import { RocksDbKvStore } from '../../store/kv/rocksdb-kv.ts'
 import { hasRecentIndex } from '../../store/recent-index.ts'
 import { seededRandom } from '../../connectors/generator/prng.ts'
+import { watchEdge } from '../infra/playback-primitives.ts'
 
 const DAY = 86_400_000
 /** The playback graph with both directions of started_watching indexed. */
@@ -25,14 +26,7 @@ const NOW = 1_000 * DAY
 
 const rng = seededRandom
 
-const watch = (profile: string, title: string, t: number, position: number): GraphPrimitive => ({
-  kind: 'edge',
-  type: 'started_watching',
-  src: { type: 'profile', id: profile },
-  dst: { type: 'title', id: title },
-  properties: { lastWatchTime: t, positionSec: position, deviceType: 'tv' },
-  eventTime: t,
-})
+const watch = watchEdge
 
 /** Watches with rewrites: newer and older versions of the same edge, equal times, coarse times so ties happen. */
 function watches(seed: number, n: number): GraphPrimitive[] {

@@ -8,6 +8,7 @@ import { tableNameFor } from '../../../store/kv/cassandra-schema.ts'
 import { InMemoryKvStore } from '../../../store/kv/memory-kv.ts'
 import { KvGraphSink } from '../../../store/graph-sink.ts'
 import { cassandraFixture } from './cassandra-fixture.ts'
+import { watchEdge } from '../../infra/playback-primitives.ts'
 
 const cass = cassandraFixture('kv_lww')
 const stores: KvDataStore[] = []
@@ -26,15 +27,7 @@ function events(n: number): GraphPrimitive[] {
     const title = `t${Math.floor(next() * 25)}`
     if (next() < 0.2)
       out.push({ kind: 'node', type: 'title', id: title, properties: { name: `Title ${title} v${i}`, genre: 'drama' }, eventTime: t })
-    else
-      out.push({
-        kind: 'edge',
-        type: 'started_watching',
-        src: { type: 'profile', id: profile },
-        dst: { type: 'title', id: title },
-        properties: { lastWatchTime: t, positionSec: i, deviceType: 'tv' },
-        eventTime: t,
-      })
+    else out.push(watchEdge(profile, title, t, i))
   }
   return out
 }

@@ -14,20 +14,14 @@ import { CassandraKvStore } from '../../../store/kv/cassandra-kv.ts'
 import { InMemoryKvStore } from '../../../store/kv/memory-kv.ts'
 import { KvGraphSink } from '../../../store/graph-sink.ts'
 import { CassandraServer } from '../../infra/cassandra-server.ts'
+import { watchEdge } from '../../infra/playback-primitives.ts'
 
 const OUTAGE_MS = 30_000
 
 function primitive(i: number): GraphPrimitive {
   const t = 1_700_000_000_000 + i * 10
   if (i % 5 === 0) return { kind: 'node', type: 'title', id: `t${i % 97}`, properties: { name: `n${i}`, genre: 'drama' }, eventTime: t }
-  return {
-    kind: 'edge',
-    type: 'started_watching',
-    src: { type: 'profile', id: `p${i % 300}` },
-    dst: { type: 'title', id: `t${i % 97}` },
-    properties: { lastWatchTime: t, positionSec: i, deviceType: 'tv' },
-    eventTime: t,
-  }
+  return watchEdge(`p${i % 300}`, `t${i % 97}`, t, i)
 }
 
 async function scanAll(store: KvDataStore, namespace: string): Promise<Map<string, ScanRow>> {
