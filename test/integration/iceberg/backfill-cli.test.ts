@@ -5,44 +5,24 @@
  * again ends with the same graph; a backfill of old rows after a live run leaves every
  * newer value in place; mistakes are one line and exit code 2.
  */
-import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import playbackJob from '../../../jobs/playback-events.ts'
+import { spawnCli, type CliExit } from '../../infra/cli-process.ts'
 import { storeItems } from '../../infra/graph-store-items.ts'
 
 const fx = inject('iceberg')
 const base = mkdtempSync(join(tmpdir(), 'rdg-backfill-cli-'))
 afterAll(() => rmSync(base, { recursive: true, force: true }))
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'rdg-job.js')
-
-interface Finished {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly out: string
-  readonly err: string
-}
-
 /** Runs `rdg-job …`; `onProgress` sees each backfill progress line (rows done, last checkpoint) and may signal the process. */
-function cli(
-  args: string[],
-  onProgress?: (rows: number, checkpoint: number | null, proc: ReturnType<typeof spawn>) => void,
-): Promise<Finished> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    proc.stdout.on('data', (d) => (out += String(d)))
-    createInterface({ input: proc.stderr }).on('line', (line) => {
-      err += `${line}\n`
-      const m = /^\s+([\d,]+)\/[\d,]+ rows, .* checkpoint (\d+|-)$/.exec(line)
-      if (m && onProgress) onProgress(Number(m[1]!.replaceAll(',', '')), m[2] === '-' ? null : Number(m[2]), proc)
-    })
-    proc.on('exit', (code, signal) => resolve({ code, signal, out, err }))
-  })
+function cli(args: string[], onProgress?: (rows: number, checkpoint: number | null, proc: ChildProcess) => void): Promise<CliExit> {
+  return spawnCli(args, (line, proc) => {
+    const m = /^\s+([\d,]+)\/[\d,]+ rows, .* checkpoint (\d+|-)$/.exec(line)
+    if (m && onProgress) onProgress(Number(m[1]!.replaceAll(',', '')), m[2] === '-' ? null : Number(m[2]), proc)
+  }).done
 }
 
 async function expectSameGraph(a: string, b: string): Promise<number> {
