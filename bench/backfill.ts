@@ -22,10 +22,10 @@ import { loadTable, localPath, selectSnapshot } from '../connectors/iceberg/meta
 import { fieldIdsOf } from '../connectors/iceberg/parquet-columns.ts'
 import playbackJob from '../jobs/playback-events.ts'
 import { RocksDbKvStore } from '../store/kv/rocksdb-kv.ts'
-import type { JobDefinition } from '../graph/job-definition.ts'
+import { untypedJob } from '../graph/job-definition.ts'
 import { writePlaybackEvents } from '../test/infra/iceberg-fixtures.ts'
 
-const playback = playbackJob as JobDefinition
+const playback = untypedJob(playbackJob)
 const ROOT = join(import.meta.dirname, '..')
 const tableFlag = process.argv.indexOf('--table')
 const ROWS = tableFlag < 0 ? Number(process.argv[2] ?? 1_000_000) : 0

@@ -52,7 +52,7 @@ export type JobSourceChoice =
       /** An Iceberg export (metadata.json) to replay first; the topic then continues after its rows. */
       readonly backfillFrom?: string
       /** TLS and SASL (`--kafka-*` flags, cli/kafka-flags.ts). */
-      readonly security?: KafkaSecurity
+      readonly security?: KafkaSecurity | undefined
       /** False: kafkajs on the job thread instead of its fetch worker (`--no-kafka-fetch-thread`). */
       readonly fetchThread?: boolean
       /** Record-batch compression of the dead-letter topic (`--kafka-compression`). */
@@ -64,20 +64,20 @@ export const SOURCE_HELP = '--source generator, --source file:<path.jsonl>, or -
 
 /** The flags of `rdg-job run` that choose the source. */
 export interface SourceFlags extends KafkaSecurityFlags {
-  readonly source?: string
-  readonly brokers?: string
-  readonly 'kafka-topic'?: string
-  readonly group?: string
-  readonly 'session-timeout'?: number
-  readonly 'kafka-fetch-thread'?: boolean
-  readonly 'kafka-compression'?: string
-  readonly start?: string
-  readonly registry?: string
-  readonly 'schema-dir'?: string
-  readonly count?: number
-  readonly rate?: number
-  readonly seed?: number
-  readonly 'backfill-from'?: string
+  readonly source?: string | undefined
+  readonly brokers?: string | undefined
+  readonly 'kafka-topic'?: string | undefined
+  readonly group?: string | undefined
+  readonly 'session-timeout'?: number | undefined
+  readonly 'kafka-fetch-thread'?: boolean | undefined
+  readonly 'kafka-compression'?: string | undefined
+  readonly start?: string | undefined
+  readonly registry?: string | undefined
+  readonly 'schema-dir'?: string | undefined
+  readonly count?: number | undefined
+  readonly rate?: number | undefined
+  readonly seed?: number | undefined
+  readonly 'backfill-from'?: string | undefined
 }
 
 /** Parses `--start earliest|latest|<ISO time or epoch ms>`. */

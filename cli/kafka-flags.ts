@@ -18,16 +18,16 @@ import { ConfigError } from '../base/errors.ts'
 import { resolveKafkaSecurity, readTextFile, SASL_MECHANISMS, type KafkaSecurity } from '../connectors/kafka/security.ts'
 
 export interface KafkaSecurityFlags {
-  readonly 'kafka-tls'?: boolean
-  readonly 'kafka-ca'?: string
-  readonly 'kafka-cert'?: string
-  readonly 'kafka-key'?: string
-  readonly 'kafka-key-passphrase-file'?: string
-  readonly 'kafka-key-passphrase'?: string
-  readonly 'kafka-sasl'?: string
-  readonly 'kafka-user'?: string
-  readonly 'kafka-password-file'?: string
-  readonly 'kafka-password'?: string
+  readonly 'kafka-tls'?: boolean | undefined
+  readonly 'kafka-ca'?: string | undefined
+  readonly 'kafka-cert'?: string | undefined
+  readonly 'kafka-key'?: string | undefined
+  readonly 'kafka-key-passphrase-file'?: string | undefined
+  readonly 'kafka-key-passphrase'?: string | undefined
+  readonly 'kafka-sasl'?: string | undefined
+  readonly 'kafka-user'?: string | undefined
+  readonly 'kafka-password-file'?: string | undefined
+  readonly 'kafka-password'?: string | undefined
 }
 
 export const KAFKA_SECURITY_OPTIONS = {

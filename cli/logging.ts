@@ -99,7 +99,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const sink = options.write ?? ((line: string) => void process.stderr.write(line))
   const out = options.format === 'json' ? sink : (line: string) => sink(prettyLine(line))
   const collapser = new RepeatCollapser(out)
-  const logger = pino({ level: options.level ?? 'info', base: undefined }, { write: (line: string) => collapser.write(line) })
+  const logger = pino({ level: options.level ?? 'info', base: null }, { write: (line: string) => collapser.write(line) })
   const flush = logger.flush.bind(logger)
   logger.flush = (cb?: (err?: Error) => void) => {
     collapser.flush()

@@ -172,9 +172,9 @@ function byReason(...counts: ReadonlyArray<Readonly<Record<string, number>>>): A
 
 /** `--on-dead-letter`, `--dead-letter-check`, `--dead-letter-stop-ratio` (also RDG_* and the config file) → the engine's policy. */
 export function deadLetterPolicyFromFlags(flags: {
-  readonly 'on-dead-letter'?: string
-  readonly 'dead-letter-check'?: number
-  readonly 'dead-letter-stop-ratio'?: number
+  readonly 'on-dead-letter'?: string | undefined
+  readonly 'dead-letter-check'?: number | undefined
+  readonly 'dead-letter-stop-ratio'?: number | undefined
 }): DeadLetterPolicyOptions {
   const mode = flags['on-dead-letter'] ?? 'continue'
   if (mode !== 'continue' && mode !== 'fail')

@@ -17,9 +17,9 @@ import { checkLogFlags, createLogger, LOG_LEVELS, routeClientLogs } from './logg
 import { createStatus, type Status } from './status.ts'
 
 export interface OperatingFlags {
-  http?: string
-  'log-format'?: string
-  'log-level'?: string
+  http?: string | undefined
+  'log-format'?: string | undefined
+  'log-level'?: string | undefined
 }
 
 export const OPERATING_OPTIONS = {

@@ -120,6 +120,16 @@ export interface JobDefinition<
   readonly dedup?: { readonly windowMs?: number }
 }
 
+/**
+ * A typed job as the runner holds it, its record types erased. The erasure cannot be checked
+ * (enrich's lookups are contravariant in the side-input names); the runner checks records at
+ * run time against the value schema and the graph schema.
+ */
+export function untypedJob(job: JobDefinition<any, any, any, any, any>): JobDefinition {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- the erasure described above
+  return job
+}
+
 /** A job whose `project` is a field list: `filter` sees just those fields. */
 export type ProjectingJobDefinition<
   E,

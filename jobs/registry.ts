@@ -15,7 +15,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { tsImport } from 'tsx/esm/api'
 import { ConfigError } from '../base/errors.ts'
-import type { JobDefinition } from '../graph/job-definition.ts'
+import { untypedJob, type JobDefinition } from '../graph/job-definition.ts'
 import { validateJobDefinition } from '../graph/job-validation.ts'
 import type { PackageHooksData } from './package-hooks.ts'
 import playback from './playback-events.ts'
@@ -23,9 +23,9 @@ import login from './login-events.ts'
 import game from './game-events.ts'
 
 export const builtInJobs: ReadonlyMap<string, JobDefinition> = new Map<string, JobDefinition>([
-  [playback.topic, playback as JobDefinition],
-  [login.topic, login as JobDefinition],
-  [game.topic, game as JobDefinition],
+  [playback.topic, untypedJob(playback)],
+  [login.topic, untypedJob(login)],
+  [game.topic, untypedJob(game)],
 ])
 
 /** A built-in topic, or a path to a module whose default export is a defineJob(...). */

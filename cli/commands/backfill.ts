@@ -34,14 +34,14 @@ import { OPERATING_OPTIONS, operatingFromFlags } from '../status-flags.ts'
 import { DEFAULT_STORE, openGraphStore, STORE_HELP } from '../store-flag.ts'
 
 export interface BackfillFlags {
-  readonly iceberg?: string
-  readonly catalog?: string
-  readonly table?: string
-  readonly snapshot?: string
-  readonly 'as-of'?: string
-  readonly from?: string
-  readonly to?: string
-  readonly column?: string[] | string
+  readonly iceberg?: string | undefined
+  readonly catalog?: string | undefined
+  readonly table?: string | undefined
+  readonly snapshot?: string | undefined
+  readonly 'as-of'?: string | undefined
+  readonly from?: string | undefined
+  readonly to?: string | undefined
+  readonly column?: string[] | string | undefined
 }
 
 interface BackfillArgs extends BackfillFlags {
@@ -51,9 +51,9 @@ interface BackfillArgs extends BackfillFlags {
   state: 'heap' | 'rocksdb'
   'checkpoint-interval': number
   progress: boolean
-  http?: string
-  'log-format'?: string
-  'log-level'?: string
+  http?: string | undefined
+  'log-format'?: string | undefined
+  'log-level'?: string | undefined
 }
 
 /** `--from/--to/--as-of`: an ISO time or epoch ms. */

@@ -28,17 +28,17 @@ export interface ProduceArgs extends KafkaSecurityFlags {
   topic: string
   brokers: string
   count: number
-  rate?: number
+  rate?: number | undefined
   seed: number
-  accounts?: number
-  'malformed-rate'?: number
-  registry?: string
-  'schema-dir'?: string
-  partitions?: number
-  'kafka-topic'?: string
-  compression?: string
-  'log-format'?: string
-  'log-level'?: string
+  accounts?: number | undefined
+  'malformed-rate'?: number | undefined
+  registry?: string | undefined
+  'schema-dir'?: string | undefined
+  partitions?: number | undefined
+  'kafka-topic'?: string | undefined
+  compression?: string | undefined
+  'log-format'?: string | undefined
+  'log-level'?: string | undefined
 }
 
 export const produceCommand: CommandModule<object, ProduceArgs> = {

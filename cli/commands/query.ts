@@ -146,20 +146,20 @@ export const builtInSchema = (): GraphSchema => mergeGraphSchemas(...[...builtIn
 interface Args {
   type: string
   id: string
-  edge?: string
-  in?: boolean
-  limit?: number
-  order?: 'latest' | 'any'
-  lookback?: string
-  prefix?: string
-  page?: string
-  select?: string
-  hop?: string[]
-  'exclude-visited'?: boolean
+  edge?: string | undefined
+  in?: boolean | undefined
+  limit?: number | undefined
+  order?: 'latest' | 'any' | undefined
+  lookback?: string | undefined
+  prefix?: string | undefined
+  page?: string | undefined
+  select?: string | undefined
+  hop?: string[] | undefined
+  'exclude-visited'?: boolean | undefined
   json: boolean
-  format?: 'dot' | 'mermaid'
+  format?: 'dot' | 'mermaid' | undefined
   store: string
-  job?: string
+  job?: string | undefined
 }
 
 async function run(q: QueryRequest, a: Args): Promise<void> {

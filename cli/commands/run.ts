@@ -21,32 +21,32 @@ import { startServing, type Serving } from './serve.ts'
 
 interface RunArgs extends KafkaSecurityFlags {
   topic: string
-  source?: string
-  brokers?: string
-  count?: number
-  rate?: number
-  seed?: number
-  group?: string
-  'kafka-topic'?: string
-  'session-timeout'?: number
-  'kafka-fetch-thread'?: boolean
-  'kafka-compression'?: string
+  source?: string | undefined
+  brokers?: string | undefined
+  count?: number | undefined
+  rate?: number | undefined
+  seed?: number | undefined
+  group?: string | undefined
+  'kafka-topic'?: string | undefined
+  'session-timeout'?: number | undefined
+  'kafka-fetch-thread'?: boolean | undefined
+  'kafka-compression'?: string | undefined
   'data-dir': string
   store: string
   state: 'heap' | 'rocksdb'
   'checkpoint-interval': number
-  'restore-from'?: number
+  'restore-from'?: number | undefined
   'on-dead-letter': 'continue' | 'fail'
-  'dead-letter-check'?: number
-  'dead-letter-stop-ratio'?: number
-  serve?: string
-  http?: string
-  'log-format'?: string
-  'log-level'?: string
-  registry?: string
-  'schema-dir'?: string
-  start?: string
-  'backfill-from'?: string
+  'dead-letter-check'?: number | undefined
+  'dead-letter-stop-ratio'?: number | undefined
+  serve?: string | undefined
+  http?: string | undefined
+  'log-format'?: string | undefined
+  'log-level'?: string | undefined
+  registry?: string | undefined
+  'schema-dir'?: string | undefined
+  start?: string | undefined
+  'backfill-from'?: string | undefined
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {

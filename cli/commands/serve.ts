@@ -75,7 +75,7 @@ export async function startServing(o: {
 interface ServeArgs {
   store: string
   listen: string
-  job?: string
+  job?: string | undefined
   'cache-ttl': number
   'time-budget': number
 }

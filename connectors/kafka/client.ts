@@ -28,7 +28,7 @@ export interface KafkaClientOptions {
   /** Connection timeout per broker; default 3 000 ms. */
   readonly connectionTimeoutMs?: number
   /** TLS and SASL (security.ts); default plaintext. */
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
 }
 
 const LEVELS: Record<KafkaLogLevel, LogLevelEnum> = {

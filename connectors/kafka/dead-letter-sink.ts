@@ -41,7 +41,7 @@ export interface KafkaDeadLetterSinkOptions {
   readonly retry?: { readonly initialMs: number; readonly maxMs: number }
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL (security.ts); default plaintext. */
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
   readonly warn?: (message: string) => void
   readonly clock?: Clock
   /** Record-batch compression of the dead-letter topic; default none. */

@@ -57,7 +57,7 @@ export interface ProduceEventsOptions {
   readonly onProgress?: (progress: ProduceProgress) => void
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL (security.ts); default plaintext. */
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
   /** Record-batch compression (what the Java client's `compression.type` sets); default none. */
   readonly compression?: Compression
 }

@@ -48,7 +48,7 @@ export interface KafkaGraphSinkOptions {
   readonly retry?: { readonly initialMs: number; readonly maxMs: number }
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL (security.ts); default plaintext. */
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
   /** Record-batch compression of the graph topics; default none. */
   readonly compression?: Compression
   readonly warn?: (message: string) => void

@@ -48,7 +48,7 @@ export interface KafkaJobIoOptions<E> {
   readonly sessionTimeoutMs?: number
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL for the source, the dead-letter topic and the graph publisher alike. */
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
   /** Record-batch compression of what the job writes to Kafka (dead letters, graph topics); default none. */
   readonly compression?: Compression
   /** Fetch and parse in a worker thread (threaded-source.ts); default true. False keeps kafkajs on the job thread. */

@@ -75,7 +75,7 @@ export interface KafkaSourceOptions {
   readonly rebalanceCheckpointTimeoutMs?: number
   readonly logLevel?: KafkaLogLevel
   /** TLS and SASL (security.ts); default plaintext. */
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
   /** Called when the assignment or the positions change without a poll (a new assignment, a start offset decided): the fetch worker tells the job thread. */
   readonly onPositionsChanged?: () => void
   /** Reports background problems (failed offset commits). Default: stderr. */
@@ -90,7 +90,7 @@ export interface KafkaLagView {
   readonly brokers: readonly string[]
   readonly partitions: readonly number[]
   readonly positions: SourcePositions
-  readonly security?: KafkaSecurity
+  readonly security?: KafkaSecurity | undefined
 }
 
 const EMPTY = Buffer.alloc(0)

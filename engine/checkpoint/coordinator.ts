@@ -42,7 +42,7 @@ export interface CoordinatorOptions {
   /** Where a note about a damaged checkpoint that was skipped goes. Default: stderr. */
   readonly warn?: (message: string) => void
   /** Updated in place after each checkpoint (duration, size, failures); the executor passes its metrics' entry. */
-  readonly stats?: CheckpointStats
+  readonly stats?: CheckpointStats | undefined
 }
 
 export interface RestoredCheckpoint {
