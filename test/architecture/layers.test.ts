@@ -2,7 +2,7 @@
  * The layering rule, checked on the source tree: every import points down (or stays in its
  * own folder), so there is no wrong-way import and no cycle between folders.
  *
- *   base → state → engine → operators → graph → store → connectors → testing → jobs → serving → cli
+ *   base → state → engine → operators → graph → store → connectors → testing → jobs → serving → operating → cli
  *
  * (index.ts, connectors/index.ts and the other package entry points re-export from below.)
  */
