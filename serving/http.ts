@@ -13,7 +13,7 @@
  * await http.close()
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { systemClock, type Clock } from '../base/clock.ts'
 import { ConfigError, RdgError } from '../base/errors.ts'
 import { HttpError } from './errors.ts'
@@ -57,6 +57,8 @@ interface Route {
   readonly method: Method
   readonly pattern: string
   readonly parts: readonly string[]
+  /** Per part: the name of a `{param}` part, or null for a literal. */
+  readonly params: ReadonlyArray<string | null>
   readonly handler: Handler
 }
 
@@ -68,25 +70,76 @@ export interface HttpServerOptions {
 
 const splitPath = (p: string): string[] => p.split('/').filter((s) => s.length > 0)
 
+/**
+ * A request from its arrival to its answer: what the handler sees, its deadline, and its
+ * signal, made on first use (most handlers never look at it).
+ */
+class Call implements Request {
+  method: Method = 'GET'
+  path = '/'
+  params: Readonly<Record<string, string>> = {}
+  query!: URLSearchParams
+  body: unknown = undefined
+  /** The route pattern, for the finished hook. */
+  route = 'unmatched'
+  /** Why the request ended before its handler answered (budget spent, client gone). */
+  stopped: HttpError | null = null
+  readonly deadline: number
+  private controller: AbortController | null = null
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly started: number,
+    budgetMs: number,
+  ) {
+    this.deadline = started + budgetMs
+  }
+
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      if (this.stopped) this.controller.abort(this.stopped)
+    }
+    return this.controller.signal
+  }
+
+  stop(reason: HttpError): void {
+    this.stopped = reason
+    this.controller?.abort(reason)
+  }
+}
+
 export class HttpServer {
   readonly server: Server
   private readonly routes: Route[] = []
   private readonly clock: Clock
   private readonly finishedHooks: Array<(f: Finished) => void> = []
+  private readonly inFlight = new Set<Call>()
+  private readonly sweepMs: number
+  private sweepArmed = false
 
   constructor(private readonly options: HttpServerOptions) {
     this.clock = options.clock ?? systemClock
+    this.sweepMs = Math.min(100, Math.max(1, Math.floor(options.limits.timeBudgetMs / 10)))
     if (options.onFinished) this.finishedHooks.push(options.onFinished)
     this.server = createServer(
       { maxHeaderSize: 16_384, requestTimeout: options.limits.timeBudgetMs * 4, headersTimeout: options.limits.timeBudgetMs * 4 },
       (req, res) => void this.handle(req, res),
     )
     this.server.keepAliveTimeout = 5_000
+    this.server.on('connection', (socket: Socket) => socket.once('close', () => this.socketClosed(socket)))
   }
 
   /** Adds a route; `{name}` segments match one path segment each. Later routes do not shadow earlier ones. */
   route(method: Method, pattern: string, handler: Handler): this {
-    this.routes.push({ method, pattern, parts: splitPath(pattern), handler })
+    const parts = splitPath(pattern)
+    const params = parts.map((p) => (p.startsWith('{') && p.endsWith('}') ? p.slice(1, -1) : null))
+    this.routes.push({ method, pattern, parts, params, handler })
     return this
   }
 
@@ -137,51 +190,37 @@ export class HttpServer {
     let wrongMethod = false
     for (const r of this.routes) {
       if (r.parts.length !== parts.length) continue
-      const params: Record<string, string> = {}
       let ok = true
-      for (let i = 0; i < parts.length && ok; i++) {
-        const want = r.parts[i]!
-        if (want.startsWith('{') && want.endsWith('}')) params[want.slice(1, -1)] = parts[i]!
-        else ok = want === parts[i]
-      }
+      for (let i = 0; i < parts.length && ok; i++) ok = r.params[i] !== null || r.parts[i] === parts[i]
       if (!ok) continue
       if (r.method !== method) {
         wrongMethod = true
         continue
       }
+      const params: Record<string, string> = {}
+      for (let i = 0; i < parts.length; i++) if (r.params[i] !== null) params[r.params[i]!] = parts[i]!
       return { route: r, params }
     }
     return wrongMethod ? 'method' : null
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = this.clock.now()
     const limits = this.options.limits
-    let routeName = 'unmatched'
-    let status = 500
-    const controller = new AbortController()
-    const cancelTimer = this.clock.schedule(limits.timeBudgetMs, () =>
-      controller.abort(
-        new HttpError(
-          503,
-          `the request took longer than its time budget of ${limits.timeBudgetMs} ms`,
-          'ask for fewer hops or smaller limits',
-        ),
-      ),
-    )
-    const onClose = () => {
-      if (!res.writableFinished) controller.abort(new HttpError(499, 'the client went away'))
-    }
-    res.on('close', onClose)
+    const call = new Call(req, res, this.clock.now(), limits.timeBudgetMs)
+    this.inFlight.add(call)
+    this.armSweep()
+    let reply: Reply | undefined
+    let failure: unknown
     try {
       const rawUrl = req.url ?? '/'
       if (rawUrl.length > limits.maxUrlBytes) throw new HttpError(414, `the URL is longer than ${limits.maxUrlBytes} bytes`)
       const q = rawUrl.indexOf('?')
       const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
-      const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1))
+      call.path = path
+      call.query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1))
       let parts: string[]
       try {
-        parts = splitPath(path).map((s) => decodeURIComponent(s))
+        parts = splitPath(path).map((s) => (s.includes('%') ? decodeURIComponent(s) : s))
       } catch {
         throw new HttpError(400, 'the path is not valid percent-encoding')
       }
@@ -189,22 +228,19 @@ export class HttpServer {
       const found = this.match(method === 'HEAD' ? 'GET' : method, parts)
       if (found === null) throw new HttpError(404, `no route ${method} ${path}`, 'see GET /openapi.json')
       if (found === 'method') throw new HttpError(405, `${method} is not allowed on ${path}`, 'see GET /openapi.json')
-      routeName = found.route.pattern
-      const body = found.route.method === 'POST' ? await this.readJson(req, controller.signal) : undefined
-      const reply = await race(
-        Promise.resolve(
-          found.route.handler({
-            method: found.route.method,
-            path,
-            params: found.params,
-            query,
-            body,
-            signal: controller.signal,
-            headers: req.headers,
-          }),
-        ),
-        controller.signal,
-      )
+      call.route = found.route.pattern
+      call.method = found.route.method
+      call.params = found.params
+      if (found.route.method === 'POST') call.body = await this.readJson(req, call.signal)
+      reply = await found.route.handler(call)
+    } catch (err) {
+      failure = err
+    }
+    // stopped: already answered (503, budget spent) or the client left (499), and counted
+    if (call.stopped) return
+    this.inFlight.delete(call)
+    let status: number
+    if (reply) {
       status = reply.status ?? 200
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
       this.send(
@@ -214,24 +250,68 @@ export class HttpServer {
         reply.contentType ?? (typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'),
         reply.headers,
       )
-    } catch (err) {
+    } else {
       const e =
-        err instanceof HttpError
-          ? err
-          : err instanceof ConfigError
-            ? new HttpError(400, err.message)
-            : err instanceof RdgError && err.retriable
-              ? new HttpError(503, `the graph store is unavailable: ${err.message}`, 'try again shortly')
-              : new HttpError(500, 'internal error', (err as Error).message)
+        failure instanceof HttpError
+          ? failure
+          : failure instanceof ConfigError
+            ? new HttpError(400, failure.message)
+            : failure instanceof RdgError && failure.retriable
+              ? new HttpError(503, `the graph store is unavailable: ${failure.message}`, 'try again shortly')
+              : new HttpError(500, 'internal error', (failure as Error).message)
       status = e.status
-      if (!res.headersSent && !res.destroyed)
-        this.send(res, e.status, JSON.stringify({ error: e.message, ...(e.hint ? { hint: e.hint } : {}) }), 'application/json')
-    } finally {
-      cancelTimer()
-      res.off('close', onClose)
-      const f: Finished = { method: req.method ?? '', route: routeName, status, seconds: (this.clock.now() - started) / 1_000 }
-      for (const hook of this.finishedHooks) hook(f)
+      this.sendError(res, e)
     }
+    this.finish(call, status)
+  }
+
+  /** Ends a request before its handler answered: past its budget (answered 503 now) or its client gone. */
+  private stop(call: Call, reason: HttpError): void {
+    if (call.stopped) return
+    call.stop(reason)
+    this.inFlight.delete(call)
+    if (reason.status !== 499) this.sendError(call.res, reason)
+    this.finish(call, reason.status)
+  }
+
+  private finish(call: Call, status: number): void {
+    const f: Finished = { method: call.req.method ?? '', route: call.route, status, seconds: (this.clock.now() - call.started) / 1_000 }
+    for (const hook of this.finishedHooks) hook(f)
+  }
+
+  /**
+   * One sweep timer for all requests instead of a timer each: while any request is in
+   * flight it looks every `sweepMs` for requests past their budget (so a budget is kept to
+   * within `sweepMs`).
+   */
+  private armSweep(): void {
+    if (this.sweepArmed) return
+    this.sweepArmed = true
+    this.clock.schedule(this.sweepMs, () => {
+      this.sweepArmed = false
+      const now = this.clock.now()
+      for (const call of this.inFlight)
+        if (now >= call.deadline)
+          this.stop(
+            call,
+            new HttpError(
+              503,
+              `the request took longer than its time budget of ${this.options.limits.timeBudgetMs} ms`,
+              'ask for fewer hops or smaller limits',
+            ),
+          )
+      if (this.inFlight.size > 0) this.armSweep()
+    })
+  }
+
+  /** A connection closed: its requests still in flight lose their client. */
+  private socketClosed(socket: Socket): void {
+    for (const call of this.inFlight) if (call.req.socket === socket) this.stop(call, new HttpError(499, 'the client went away'))
+  }
+
+  private sendError(res: ServerResponse, e: HttpError): void {
+    if (!res.headersSent && !res.destroyed)
+      this.send(res, e.status, JSON.stringify({ error: e.message, ...(e.hint ? { hint: e.hint } : {}) }), 'application/json')
   }
 
   private send(res: ServerResponse, status: number, text: string, contentType: string, headers?: Readonly<Record<string, string>>): void {
@@ -278,23 +358,4 @@ export class HttpServer {
       })
     })
   }
-}
-
-/** Settles with `work`, or rejects with the signal's reason once it aborts. */
-function race<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error)
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e instanceof Error ? e : new Error(String(e)))
-      },
-    )
-  })
 }

@@ -19,22 +19,35 @@ interface Histogram {
   count: number
 }
 
+/** One route's series: its latency histogram and its request counts by method and status. */
+interface RouteSeries {
+  readonly labels: string
+  readonly latency: Histogram
+  readonly requests: Map<string, Map<number, number>>
+}
+
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 export class ServingMetrics {
-  private readonly requests = new Map<string, number>()
-  private readonly latency = new Map<string, Histogram>()
+  /** By route pattern: a request finds its series with one lookup, its labels escaped once. */
+  private readonly routes = new Map<string, RouteSeries>()
   private readonly gauges: Array<{ name: string; help: string; type: 'gauge' | 'counter'; read: () => number }> = []
 
   observe(f: Finished): void {
-    const key = `method="${label(f.method)}",route="${label(f.route)}",status="${f.status}"`
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1)
-    const rk = `route="${label(f.route)}"`
-    let h = this.latency.get(rk)
-    if (!h) this.latency.set(rk, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }))
-    BUCKETS.forEach((b, i) => {
-      if (f.seconds <= b) h.counts[i]!++
-    })
+    let r = this.routes.get(f.route)
+    if (!r) {
+      r = {
+        labels: `route="${label(f.route)}"`,
+        latency: { counts: BUCKETS.map(() => 0), sum: 0, count: 0 },
+        requests: new Map<string, Map<number, number>>(),
+      }
+      this.routes.set(f.route, r)
+    }
+    let byStatus = r.requests.get(f.method)
+    if (!byStatus) r.requests.set(f.method, (byStatus = new Map<number, number>()))
+    byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1)
+    const h = r.latency
+    for (let i = 0; i < BUCKETS.length; i++) if (f.seconds <= BUCKETS[i]!) h.counts[i]!++
     h.sum += f.seconds
     h.count++
   }
@@ -49,12 +62,15 @@ export class ServingMetrics {
       '# HELP rdg_http_requests_total HTTP requests served, by route and status',
       '# TYPE rdg_http_requests_total counter',
     ]
-    for (const [k, v] of this.requests) out.push(`rdg_http_requests_total{${k}} ${v}`)
+    for (const r of this.routes.values())
+      for (const [method, byStatus] of r.requests)
+        for (const [status, n] of byStatus)
+          out.push(`rdg_http_requests_total{method="${label(method)}",${r.labels},status="${status}"} ${n}`)
     out.push(
       '# HELP rdg_http_request_duration_seconds time to answer a request, by route',
       '# TYPE rdg_http_request_duration_seconds histogram',
     )
-    for (const [k, h] of this.latency) {
+    for (const { labels: k, latency: h } of this.routes.values()) {
       BUCKETS.forEach((b, i) => out.push(`rdg_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.counts[i]!}`))
       out.push(
         `rdg_http_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`,
