@@ -16,6 +16,7 @@
  *   node --import tsx bench/serving.ts [--dir .rdg/bench-serving] [--seconds 3] [--accounts 300000] [--events 1200000] [--cassandra]
  *     [--only <query regex>] [--clients 1,8,32] [--cache-ttls 1000,0] [--suites idle,ingesting,cassandra] [--server-node-flags '--cpu-prof']
  *     [--build-only] [--no-recent-index] (builds into a --dir that has no graph yet) [--client lean|node]
+ *     [--rates 2000,5000] (open loop: latency at a fixed offered rate, counted from each request's due time)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -47,7 +48,11 @@ const EVENTS = Number(arg('events') ?? 1_200_000)
 /** Only the queries whose name matches (e.g. --only '1-hop'), and only these client counts (e.g. --clients 32). */
 const ONLY = new RegExp(arg('only') ?? '')
 const CLIENTS = (arg('clients') ?? '1,8,32').split(',').map(Number)
-/** Only the embedded idle suites (skip the ingesting one). */
+/** Open-loop rates (requests/s, e.g. --rates 2000,5000), each at the largest client count, after the closed-loop figures. */
+const RATES = (arg('rates') ?? '')
+  .split(',')
+  .filter((r) => r !== '')
+  .map(Number)
 /** Which suites run: idle (serve, read cache on and off), ingesting (run --serve), cassandra. */
 const SUITES = new Set((arg('suites') ?? `idle,ingesting${process.argv.includes('--cassandra') ? ',cassandra' : ''}`).split(','))
 /** The load client: 'lean' (bench/http-load.ts, little CPU per request) or 'node' (node:http's Agent). */
@@ -228,20 +233,40 @@ async function callers(url: URL, clients: number): Promise<Caller[]> {
   }))
 }
 
-async function load(server: Server, query: Query, clients: number, seconds: number): Promise<Figure> {
+/**
+ * `rate` undefined: closed loop, each client sends its next request when the last one is
+ * answered (the server's capacity; latency is mostly queueing once it is saturated).
+ * `rate` set: open loop at that many requests/s over all clients, each request due at its
+ * own slot on a fixed schedule and its latency counted from that slot, so a stalled server
+ * is charged for the requests it delayed (no coordinated omission).
+ */
+async function load(server: Server, query: Query, clients: number, seconds: number, rate?: number): Promise<Figure> {
   const callersOf = await callers(server.url, clients)
   const latencies: number[] = []
   let failed = 0
-  // warm-up: one request per client
-  await Promise.all(callersOf.map((c) => c.call(query())))
+  // warm-up: the query for a second, closed loop, so the figures are of JIT-compiled code
+  const warmEnd = performance.now() + 1_000
+  await Promise.all(
+    callersOf.map(async (c) => {
+      while (performance.now() < warmEnd) await c.call(query())
+    }),
+  )
   const serverCpu0 = processCpuSeconds(server.proc.pid!)
   const clientCpu0 = process.cpuUsage()
   const t0 = performance.now()
   const end = t0 + seconds * 1_000
+  let slot = 0
   await Promise.all(
     callersOf.map(async (c) => {
-      while (performance.now() < end) {
-        const s = performance.now()
+      for (;;) {
+        let s = performance.now()
+        if (rate !== undefined) {
+          const due = t0 + (slot++ * 1_000) / rate
+          if (due >= end) break
+          // timers run on the loop's cached clock and can fire early: wait until the slot is due
+          while ((s = performance.now()) < due) await new Promise((r) => setTimeout(r, Math.max(1, due - s)))
+          s = due
+        } else if (s >= end) break
         const status = await c.call(query())
         latencies.push(performance.now() - s)
         if (status !== 200 && status !== 404) failed++
@@ -304,10 +329,14 @@ async function suite(label: string, server: Server, ids: { accounts: string[]; p
   console.log(
     `  ${'query'.padEnd(20)} ${'clients'.padStart(7)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server µs'.padStart(10)} ${'client µs'.padStart(10)}  failed`,
   )
+  const runs = [
+    ...CLIENTS.map((clients) => ({ clients, rate: undefined })),
+    ...RATES.map((rate) => ({ clients: Math.max(...CLIENTS), rate })),
+  ]
   for (const [name, q] of Object.entries(queries)) {
     if (!ONLY.test(name)) continue
-    for (const clients of CLIENTS) {
-      const m = await load(server, q, clients, SECONDS)
+    for (const { clients, rate } of runs) {
+      const m = await load(server, q, clients, SECONDS, rate)
       const cells = [
         fmt(m.rps).padStart(8),
         m.p50.toFixed(2).padStart(8),
@@ -315,7 +344,8 @@ async function suite(label: string, server: Server, ids: { accounts: string[]; p
         fmt(m.serverUs).padStart(10),
         fmt(m.clientUs).padStart(10),
       ]
-      console.log(`  ${name.padEnd(20)} ${String(clients).padStart(7)} ${cells.join(' ')}  ${m.failed}`)
+      const who = rate === undefined ? String(clients) : `${clients} @${fmt(rate)}/s`
+      console.log(`  ${name.padEnd(20)} ${who.padStart(7)} ${cells.join(' ')}  ${m.failed}`)
     }
   }
 }
