@@ -329,12 +329,16 @@ export class GraphQuery {
         frontier = frontier.slice(0, Math.max(1, Math.floor(options.maxEdgesPerHop / (hop.limit ?? 100))))
       const pages = frontier.length > 0 ? await this.neighborsOfMany(frontier, hop.edge, hop) : []
       let reached: Reached[] = []
-      pages.forEach((p, i) => {
-        for (const n of p.neighbors) reached.push({ ...n, from: frontier[i]! })
-      })
-      if (options.excludeVisited) reached = reached.filter((r) => !visited.has(refKey(r.node)))
       const next = new Map<string, NodeRef>()
-      for (const r of reached) if (next.size < maxFrontier && !next.has(refKey(r.node))) next.set(refKey(r.node), r.node)
+      for (let i = 0; i < pages.length; i++) {
+        const from = frontier[i]!
+        for (const n of pages[i]!.neighbors) {
+          const key = refKey(n.node)
+          if (options.excludeVisited && visited.has(key)) continue
+          reached.push({ node: n.node, properties: n.properties, eventTime: n.eventTime, from })
+          if (next.size < maxFrontier && !next.has(key)) next.set(key, n.node)
+        }
+      }
       if (hop.nodeProperties) {
         const refs = [...next.values()]
         const views = await this.getNodes(refs, hop.nodeProperties === true ? undefined : hop.nodeProperties)

@@ -151,6 +151,20 @@ describe('graph queries', () => {
     expect(recent[1]!.reached.map((r) => r.node.id)).toEqual(['p4'])
   })
 
+  it('carries at most maxFrontier distinct nodes to the next hop, and reports every edge reached', async () => {
+    const { g, store } = await graph()
+    const hops = [{ edge: 'started_watching' }, { edge: 'started_watching', direction: 'in' as const }]
+    const all = await g.traverse(profile('p1'), hops)
+    store.batches = []
+    const narrow = await g.traverse(profile('p1'), hops, { maxFrontier: 1 })
+    expect(narrow[0]!.reached).toEqual(all[0]!.reached) // hop 1 reports t2, t3, t1
+    expect(store.batches).toEqual([1, 1]) // hop 2 starts from one title only: the newest, t2
+    expect(narrow[1]!.reached.map((r) => `${r.from.id}←${r.node.id}`).sort()).toEqual(['t2←p1', 't2←p4'])
+    // without excludeVisited the start node comes back; with it, it does not
+    const visited = await g.traverse(profile('p1'), hops, { maxFrontier: 1, excludeVisited: true })
+    expect(visited[1]!.reached.map((r) => r.node.id)).toEqual(['p4'])
+  })
+
   it('says clearly when a query does not fit the schema', async () => {
     const { g } = await graph()
     await expect(g.neighbors(profile('p1'), 'watched')).rejects.toThrow(/unknown edge type "watched"; known: /)
