@@ -209,8 +209,7 @@ export class HttpServer {
     const call = new Call(req, res, this.clock.now(), limits.timeBudgetMs)
     this.inFlight.add(call)
     this.armSweep()
-    let reply: Reply | undefined
-    let failure: unknown
+    let status = 500
     try {
       const rawUrl = req.url ?? '/'
       if (rawUrl.length > limits.maxUrlBytes) throw new HttpError(414, `the URL is longer than ${limits.maxUrlBytes} bytes`)
@@ -232,15 +231,9 @@ export class HttpServer {
       call.method = found.route.method
       call.params = found.params
       if (found.route.method === 'POST') call.body = await this.readJson(req, call.signal)
-      reply = await found.route.handler(call)
-    } catch (err) {
-      failure = err
-    }
-    // stopped: already answered (503, budget spent) or the client left (499), and counted
-    if (call.stopped) return
-    this.inFlight.delete(call)
-    let status: number
-    if (reply) {
+      const reply = await found.route.handler(call)
+      // stopped: already answered (503, budget spent) or the client left (499), and counted
+      if (call.stopped) return
       status = reply.status ?? 200
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
       this.send(
@@ -250,7 +243,8 @@ export class HttpServer {
         reply.contentType ?? (typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'),
         reply.headers,
       )
-    } else {
+    } catch (failure) {
+      if (call.stopped) return
       const e =
         failure instanceof HttpError
           ? failure
@@ -262,6 +256,7 @@ export class HttpServer {
       status = e.status
       this.sendError(res, e)
     }
+    this.inFlight.delete(call)
     this.finish(call, status)
   }
 

@@ -18,6 +18,7 @@ beforeAll(async () => {
   http.route('GET', '/bug', () => {
     throw new TypeError('x is undefined')
   })
+  http.route('GET', '/unserializable', () => ({ body: { count: 10n } })) // JSON.stringify throws on a BigInt
   const { port } = await http.listen('127.0.0.1', 0)
   base = `http://127.0.0.1:${port}`
 })
@@ -28,6 +29,7 @@ describe('HttpServer errors', () => {
     ['/config', 400, /^unknown node type "pages"$/],
     ['/down', 503, /^the graph store is unavailable: Cassandra read on namespace edge\.e failed: no host/],
     ['/bug', 500, /^internal error$/],
+    ['/unserializable', 500, /^internal error$/],
   ])('%s answers %i with a JSON error', async (path, status, message) => {
     const r = await fetch(base + path)
     expect(r.status).toBe(status)
