@@ -238,7 +238,8 @@ async function callers(url: URL, clients: number): Promise<Caller[]> {
  * answered (the server's capacity; latency is mostly queueing once it is saturated).
  * `rate` set: open loop at that many requests/s over all clients, each request due at its
  * own slot on a fixed schedule and its latency counted from that slot, so a stalled server
- * is charged for the requests it delayed (no coordinated omission).
+ * is charged for the requests it delayed (no coordinated omission). Above capacity the
+ * backlog is still sent, so such a figure runs past `seconds` and shows the queue.
  */
 async function load(server: Server, query: Query, clients: number, seconds: number, rate?: number): Promise<Figure> {
   const callersOf = await callers(server.url, clients)
